@@ -1,0 +1,70 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks;
+
+// The OrleansLocks service: a silo hosting the lock grains, configured only from appsettings*.json
+// and environment variables (e.g. ConnectionStrings__OrleansLocks, Orleans__SiloPort).
+var builder = Host.CreateApplicationBuilder(args);
+var configuration = builder.Configuration;
+var connectionString = configuration.GetConnectionString("OrleansLocks");
+if (string.IsNullOrWhiteSpace(connectionString))
+{
+    connectionString = null;
+}
+
+var cluster = configuration.GetSection("Orleans");
+var clusterId = cluster["ClusterId"] ?? "orleanslocks";
+var serviceId = cluster["ServiceId"] ?? "orleanslocks";
+var siloPort = cluster.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
+var gatewayPort = cluster.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
+var advertisedIp = cluster["AdvertisedIP"];
+
+builder.UseOrleans(silo =>
+{
+    if (connectionString is null)
+    {
+        // Development default: one silo on localhost, in-memory lock storage (logged at start).
+        silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
+    }
+    else
+    {
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = clusterId;
+            o.ServiceId = serviceId;
+        });
+        if (advertisedIp is null)
+        {
+            silo.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.ConfigureEndpoints(IPAddress.Parse(advertisedIp), siloPort, gatewayPort, listenOnAnyHostAddress: true);
+        }
+
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = "Npgsql";
+            o.ConnectionString = connectionString;
+        });
+        silo.Configure<ClusterMembershipOptions>(cluster.GetSection("Membership"));
+    }
+
+    silo.AddOrleansLocks(
+        storage =>
+        {
+            configuration.GetSection("OrleansLocks:Storage").Bind(storage);
+            storage.ConnectionString = connectionString;
+        },
+        lease => configuration.GetSection(LockLeaseOptions.SectionName).Bind(lease));
+});
+
+await builder.Build().RunAsync();

@@ -1,0 +1,21 @@
+namespace OrleansLocks;
+
+/// <summary>How long a lease lasts and how often a holder renews it. Used by silos (grants) and clients (renewal).</summary>
+public sealed class LockLeaseOptions
+{
+    /// <summary>The configuration section: <c>OrleansLocks:Lease</c>.</summary>
+    public const string SectionName = "OrleansLocks:Lease";
+
+    /// <summary>
+    /// How long a grant lasts without renewal; after it the lock is free again.
+    /// </summary>
+    /// <value>The default is 2 minutes, as in Synapse.</value>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How often a holder renews. Must be positive and at most a third of <see cref="LeaseTimeout"/>,
+    /// so that two renewals can fail before the lease is lost.
+    /// </summary>
+    /// <value>The default is 30 seconds, as in Synapse.</value>
+    public TimeSpan RenewalInterval { get; set; } = TimeSpan.FromSeconds(30);
+}

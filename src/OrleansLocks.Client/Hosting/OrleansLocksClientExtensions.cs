@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrleansLocks;
+using OrleansLocks.Client;
+
+namespace Orleans.Hosting;
+
+/// <summary>Registers <see cref="ILockProvider"/> in an Orleans client or silo.</summary>
+public static class OrleansLocksClientExtensions
+{
+    /// <summary>Adds <see cref="ILockProvider"/> to an Orleans client.</summary>
+    public static IClientBuilder AddOrleansLocks(
+        this IClientBuilder builder,
+        Action<LockClientOptions>? configureClient = null,
+        Action<LockLeaseOptions>? configureLease = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOrleansLocksClient(configureClient, configureLease);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds <see cref="ILockProvider"/> to a service collection that hosts an Orleans client or a
+    /// silo (for code co-hosted with the lock grains), with validated options, the owner call
+    /// filter and release of every held lock when the host stops.
+    /// </summary>
+    public static IServiceCollection AddOrleansLocksClient(
+        this IServiceCollection services,
+        Action<LockClientOptions>? configureClient = null,
+        Action<LockLeaseOptions>? configureLease = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptionsWithValidateOnStart<LockClientOptions>().Configure(o => configureClient?.Invoke(o));
+        services.AddOptionsWithValidateOnStart<LockLeaseOptions>().Configure(o => configureLease?.Invoke(o));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockClientOptions>, LockClientOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockLeaseOptions>, LockLeaseOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LockProvider>();
+        services.TryAddSingleton<ILockProvider>(sp => sp.GetRequiredService<LockProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, LockOwnerCallFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, LockReleaseOnShutdown>());
+        return services;
+    }
+}

@@ -1,0 +1,26 @@
+namespace OrleansLocks.Client;
+
+/// <summary>How this process acquires and keeps locks.</summary>
+public sealed class LockClientOptions
+{
+    /// <summary>The configuration section: <c>OrleansLocks:Client</c>.</summary>
+    public const string SectionName = "OrleansLocks:Client";
+
+    /// <summary>
+    /// Who this process is, recorded as the holder of the locks it takes (Synapse's
+    /// <c>instance_name</c>): 1 to 256 characters without NUL.
+    /// </summary>
+    /// <value>The default is <c>host-name/process-id</c>, which a human can trace.</value>
+    public string Owner { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    /// <summary>
+    /// How many times one lock operation is attempted when the cluster fails transiently (a silo
+    /// dying, a gateway moving, a call timing out). From 1 (no retry) to 10.
+    /// </summary>
+    /// <value>The default is 4.</value>
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>The pause before the first retry; it doubles for each further one. From 0 to 10 seconds.</summary>
+    /// <value>The default is 200 milliseconds.</value>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+}

@@ -1,0 +1,80 @@
+namespace OrleansLocks.Client;
+
+/// <summary>
+/// A held lock. It renews itself until released; <see cref="HandleLostToken"/> tells you when it may
+/// no longer be held. Dispose (or <see cref="ReleaseAsync"/>) releases it; both are idempotent.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var handle = await locks.TryAcquireAsync("purge_room", roomId, ct);
+/// if (handle is null) return; // someone else is purging this room
+/// await PurgeAsync(roomId, handle.FencingToken, handle.HandleLostToken);
+/// </code>
+/// </example>
+public sealed class LockHandle : IAsyncDisposable
+{
+    private readonly LeaseKeeper _keeper;
+
+    internal LockHandle(LeaseKeeper keeper)
+    {
+        _keeper = keeper;
+    }
+
+    /// <summary>Releases nothing (the lease just expires) but says, as an error, that the handle was dropped.</summary>
+    ~LockHandle()
+    {
+        _keeper.Abandon();
+    }
+
+    /// <summary>Which lock this is.</summary>
+    public LockId Id => _keeper.Id;
+
+    /// <summary>Who holds it: this process's owner name.</summary>
+    public string Owner => _keeper.Lease.Owner;
+
+    /// <summary>
+    /// The fencing token of this grant: larger than that of every earlier grant of the same lock.
+    /// Pass it with writes to a guarded resource so it can refuse writes from an older holder.
+    /// </summary>
+    public long FencingToken => _keeper.Lease.FencingToken;
+
+    /// <summary>When the lease ends unless renewed (silo clock), as of the latest successful renewal.</summary>
+    public DateTimeOffset ExpiresAt => _keeper.Lease.ExpiresAt;
+
+    /// <summary>
+    /// Cancelled as soon as this process knows or must assume the lease is gone: a renewal answered
+    /// "lost", or no renewal succeeded before the lease would have run out (measured on this
+    /// process's clock from when the request was sent, so network delay only makes it earlier).
+    /// Releasing or disposing does not cancel it.
+    /// </summary>
+    public CancellationToken HandleLostToken => _keeper.LostToken;
+
+    /// <summary>Asks the lock whether this handle still holds it, right now.</summary>
+    public async ValueTask<bool> IsStillValidAsync(CancellationToken cancellationToken = default) =>
+        await _keeper.IsStillValidAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Stops renewing and releases the lock. Idempotent.</summary>
+    /// <exception cref="LockStorageException">The release could not be stored; the lock then expires by itself.</exception>
+    public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        GC.SuppressFinalize(this);
+        await _keeper.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases the lock (see <see cref="ReleaseAsync"/>); a failure is logged, not thrown, as disposal must not throw.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        try
+        {
+            await _keeper.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is LockStorageException or OrleansException or TimeoutException)
+        {
+            _keeper.ReportReleaseFailure(ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"LockHandle {{ Id = {Id}, FencingToken = {FencingToken} }}";
+}

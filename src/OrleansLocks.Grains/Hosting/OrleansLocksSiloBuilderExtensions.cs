@@ -1,0 +1,72 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using OrleansLocks;
+using OrleansLocks.Grains;
+using OrleansLocks.Grains.Hosting;
+using OrleansLocks.Grains.Storage;
+using OrleansLocks.Grains.Sweep;
+
+namespace Orleans.Hosting;
+
+/// <summary>Adds the OrleansLocks lock grains to a silo.</summary>
+public static class OrleansLocksSiloBuilderExtensions
+{
+    /// <summary>
+    /// Hosts the lock grains in this silo with their storage: PostgreSQL through the Orleans ADO.NET
+    /// provider when <see cref="LockStorageOptions.ConnectionString"/> is set (the sweep then needs a
+    /// reminder service, e.g. <c>UseAdoNetReminderService</c>), else in-memory storage.
+    /// Code in the silo that wants <c>ILockProvider</c> also calls <c>services.AddOrleansLocksClient()</c>.
+    /// </summary>
+    public static ISiloBuilder AddOrleansLocks(
+        this ISiloBuilder builder,
+        Action<LockStorageOptions>? configureStorage = null,
+        Action<LockLeaseOptions>? configureLease = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // The storage provider is chosen now, from the same delegate the options are built from.
+        var storage = new LockStorageOptions();
+        configureStorage?.Invoke(storage);
+        var serializer = new LockStateJsonSerializer();
+        if (storage.ConnectionString is { } connectionString)
+        {
+            builder.AddAdoNetGrainStorage(storage.StorageProviderName, options =>
+            {
+                options.Invariant = "Npgsql";
+                options.ConnectionString = connectionString;
+                options.GrainStorageSerializer = serializer;
+                options.DeleteStateOnClear = true;
+            });
+        }
+        else
+        {
+            builder.AddMemoryGrainStorage(storage.StorageProviderName, options => options.GrainStorageSerializer = serializer);
+        }
+
+        builder.Services.AddOrleansLocksGrains(configureStorage, configureLease);
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers the lock grains' options, validators and start-up work. <see cref="AddOrleansLocks"/>
+    /// calls this; call it directly only when you register the storage provider named
+    /// <see cref="LockStorageOptions.StorageProviderName"/> yourself.
+    /// </summary>
+    public static IServiceCollection AddOrleansLocksGrains(
+        this IServiceCollection services,
+        Action<LockStorageOptions>? configureStorage = null,
+        Action<LockLeaseOptions>? configureLease = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptionsWithValidateOnStart<LockLeaseOptions>().Configure(o => configureLease?.Invoke(o));
+        services.AddOptionsWithValidateOnStart<LockStorageOptions>().Configure(o => configureStorage?.Invoke(o));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockLeaseOptions>, LockLeaseOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>();
+        return services;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace OrleansLocks.Grains;
+
+/// <summary>
+/// The persisted state of one lock: the <c>worker_locks</c> row of Synapse plus the fencing
+/// counter. Stored as plain JSON (see <see cref="Storage.LockStateJsonSerializer"/>); the
+/// property names are part of the stored format and of the SQL views in <c>sql/</c>, so they
+/// never change. Times are milliseconds since the Unix epoch, as in Synapse.
+/// </summary>
+public sealed class LockState
+{
+    /// <summary>The lock name (kept in the row so the SQL views can show it).</summary>
+    [JsonPropertyName("name")]
+    public string Name { get; set; } = "";
+
+    /// <summary>The lock key.</summary>
+    [JsonPropertyName("key")]
+    public string Key { get; set; } = "";
+
+    /// <summary>The holder's token; null when free.</summary>
+    [JsonPropertyName("token")]
+    public string? Token { get; set; }
+
+    /// <summary>The holder's owner name; null when free.</summary>
+    [JsonPropertyName("owner")]
+    public string? Owner { get; set; }
+
+    /// <summary>When the current grant was made.</summary>
+    [JsonPropertyName("acquiredAt")]
+    public long? AcquiredAt { get; set; }
+
+    /// <summary>When the current grant was last renewed.</summary>
+    [JsonPropertyName("lastRenewedAt")]
+    public long? LastRenewedAt { get; set; }
+
+    /// <summary>When the current grant expires unless renewed.</summary>
+    [JsonPropertyName("expiresAt")]
+    public long? ExpiresAt { get; set; }
+
+    /// <summary>The fencing token of the latest grant; kept while free so the next grant continues from it.</summary>
+    [JsonPropertyName("fencingToken")]
+    public long FencingToken { get; set; }
+
+    /// <summary>When the lock last became free; null while held.</summary>
+    [JsonPropertyName("freedAt")]
+    public long? FreedAt { get; set; }
+
+    /// <summary>The client's id for the acquire attempt that made the current grant (makes a retried acquire idempotent).</summary>
+    [JsonPropertyName("acquireId")]
+    public string? AcquireId { get; set; }
+
+    /// <summary>A copy, so a failed write can be undone by putting the copy back.</summary>
+    public LockState Clone() => (LockState)MemberwiseClone();
+}

@@ -1,0 +1,41 @@
+namespace OrleansLocks.Grains;
+
+/// <summary>Where lock state is stored and how stored locks are swept. Silo side.</summary>
+public sealed class LockStorageOptions
+{
+    /// <summary>
+    /// The name under which OrleansLocks registers its grain storage provider.
+    /// </summary>
+    /// <value>The default is <c>OrleansLocks</c>.</value>
+    public string StorageProviderName { get; set; } = "OrleansLocks";
+
+    /// <summary>
+    /// The PostgreSQL connection string (Npgsql syntax). When null, locks live in in-memory storage:
+    /// fine for development, lost when the silo stops. Never logged.
+    /// </summary>
+    /// <value>The default is null (in-memory storage).</value>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Whether the silo applies the schema in <c>sql/orleans-locks.sql</c> at start-up (idempotent,
+    /// serialised between silos by an advisory lock). Only with a <see cref="ConnectionString"/>.
+    /// </summary>
+    /// <value>The default is true.</value>
+    public bool ApplySchema { get; set; } = true;
+
+    /// <summary>
+    /// How often the reminder-driven sweep looks for stored locks whose lease expired while no
+    /// activation watched them (e.g. the whole cluster was down), and frees them. At least 1 minute
+    /// (Orleans' minimum reminder period). Only with a <see cref="ConnectionString"/>.
+    /// </summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a free lock's row is kept before the sweep deletes it. While the row exists, fencing
+    /// tokens continue from it (+1); a lock with no row starts from the clock (microseconds since
+    /// the epoch), so this must exceed the worst clock skew between silos.
+    /// </summary>
+    /// <value>The default is 1 hour.</value>
+    public TimeSpan FreeRowRetention { get; set; } = TimeSpan.FromHours(1);
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansLocks.Grains;
+
+/// <summary>The silo side's log messages, with stable event ids. Tokens are never logged.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Lock {LockId} granted to {Owner} with fencing token {FencingToken}")]
+    public static partial void Granted(ILogger logger, LockId lockId, string owner, long fencingToken);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Lock {LockId} released (fencing token {FencingToken})")]
+    public static partial void Released(ILogger logger, LockId lockId, long fencingToken);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Lock {LockId} expired without renewal and is free again (fencing token {FencingToken})")]
+    public static partial void Expired(ILogger logger, LockId lockId, long fencingToken);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "The {Operation} of lock {LockId} failed in storage; nothing was changed and the activation is dropped")]
+    public static partial void StorageFailed(ILogger logger, Exception exception, string operation, LockId lockId);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The {Operation} of lock {LockId} was refused: the stored version moved (a duplicate or stale activation); the activation is dropped")]
+    public static partial void VersionConflict(ILogger logger, string operation, LockId lockId);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "OrleansLocks is using in-memory storage: locks do not survive a silo restart. Set ConnectionStrings:OrleansLocks to use PostgreSQL.")]
+    public static partial void InMemoryStorage(ILogger logger);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "OrleansLocks is using PostgreSQL storage (provider {StorageProviderName})")]
+    public static partial void PostgresStorage(ILogger logger, string storageProviderName);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "OrleansLocks schema applied to PostgreSQL in {ElapsedMs} ms")]
+    public static partial void SchemaApplied(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Lock sweep freed or removed {Count} of {Found} stored locks")]
+    public static partial void SweepDone(ILogger logger, int count, int found);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Error, Message = "Lock sweep failed")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Error, Message = "Could not register the lock sweep reminder; is a reminder service configured (e.g. UseAdoNetReminderService)?")]
+    public static partial void SweepRegistrationFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,14 @@
+namespace OrleansLocks.Grains.Sweep;
+
+/// <summary>The lock grain's housekeeping face, called by the sweep (not part of the public lock API).</summary>
+[Alias("OrleansLocks.ILockSweepTarget")]
+public interface ILockSweepTarget : IGrainWithStringKey
+{
+    /// <summary>
+    /// Frees the lock if its lease expired, or deletes its row if it has been free for longer than
+    /// <see cref="LockStorageOptions.FreeRowRetention"/>.
+    /// </summary>
+    /// <returns>Whether anything was written.</returns>
+    [Alias("Sweep")]
+    Task<bool> Sweep();
+}

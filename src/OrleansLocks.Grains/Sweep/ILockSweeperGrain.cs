@@ -1,0 +1,19 @@
+namespace OrleansLocks.Grains.Sweep;
+
+/// <summary>
+/// The cluster-wide sweep of stored locks (one grain, key 0), driven by a reminder so that it runs
+/// even after every silo restarted: locks whose lease expired while no activation watched them are
+/// freed, and rows free for longer than the retention are deleted.
+/// </summary>
+[Alias("OrleansLocks.ILockSweeperGrain")]
+public interface ILockSweeperGrain : IGrainWithIntegerKey
+{
+    /// <summary>Registers (or updates) the sweep reminder. Idempotent; every silo calls it at start-up.</summary>
+    [Alias("Start")]
+    Task Start();
+
+    /// <summary>Sweeps now.</summary>
+    /// <returns>How many stored locks were freed or removed.</returns>
+    [Alias("SweepNow")]
+    Task<int> SweepNow();
+}

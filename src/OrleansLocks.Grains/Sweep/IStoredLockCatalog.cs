@@ -1,0 +1,11 @@
+namespace OrleansLocks.Grains.Sweep;
+
+/// <summary>Finds stored locks that need the sweep, by reading storage directly (no activations).</summary>
+public interface IStoredLockCatalog
+{
+    /// <summary>
+    /// Lock ids whose stored lease expired before <paramref name="now"/>, or that have been free since
+    /// before <paramref name="freedBefore"/>; at most <paramref name="limit"/>.
+    /// </summary>
+    Task<IReadOnlyList<LockId>> FindSweepableAsync(DateTimeOffset now, DateTimeOffset freedBefore, int limit, CancellationToken cancellationToken);
+}
