@@ -22,8 +22,11 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
     /// <summary>Pinned grain type: stored rows are keyed by it, so it never changes.</summary>
     public const string GrainTypeName = "orleanslocks.lock";
 
-    /// <summary>Pinned state name: stored rows are keyed by it, so it never changes.</summary>
-    public const string StateName = "lock";
+    /// <summary>
+    /// Pinned state name. Stored rows are keyed by service id, state name and grain key (not the grain
+    /// type), so the name is distinctive and never changes.
+    /// </summary>
+    public const string StateName = "orleanslocks.lock";
 
     private const int MaxAcquireIdLength = 64;
 

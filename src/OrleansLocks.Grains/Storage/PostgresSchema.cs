@@ -9,30 +9,19 @@ namespace OrleansLocks.Grains.Storage;
 /// </summary>
 public static class PostgresSchema
 {
-    // Any fixed number: silos starting together take turns instead of racing on CREATE.
-    private const long AdvisoryLockId = 0x4f726c4c6f636b73; // "OrlLocks"
-
     /// <summary>The schema script's text.</summary>
     public static string Script { get; } = LoadScript();
 
-    /// <summary>Applies the schema in one transaction, serialised against other silos applying it at the same time.</summary>
+    /// <summary>
+    /// Applies the schema. The script is one transaction and takes an advisory lock itself, so silos
+    /// starting together take turns instead of racing on CREATE.
+    /// </summary>
     public static async Task ApplyAsync(string connectionString, CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@id)", connection, transaction))
-        {
-            take.Parameters.AddWithValue("id", AdvisoryLockId);
-            await take.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await using (var apply = new NpgsqlCommand(Script, connection, transaction))
-        {
-            await apply.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await using var apply = new NpgsqlCommand(Script, connection);
+        await apply.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static string LoadScript()

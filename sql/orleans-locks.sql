@@ -1,0 +1,585 @@
+-- =============================================================================
+-- OrleansLocks: PostgreSQL (15+) schema
+--
+-- One script for one database. It provides what the Orleans 10.4.x ADO.NET
+-- providers read at start-up and use afterwards:
+--   * Microsoft.Orleans.Clustering.AdoNet   (membership table + gateway list)
+--   * Microsoft.Orleans.Persistence.AdoNet  (grain state)
+--   * Microsoft.Orleans.Reminders.AdoNet    (reminders)
+-- and two read-only views over the state of the lock grains
+-- (orleans_locks, worker_locks).
+--
+-- How the providers use this database
+--   Each provider loads its SQL from the OrleansQuery table once, when it
+--   starts, and from then on only runs those texts with named parameters
+--   (@DeploymentId, @GrainIdHash, ...). Results are read by column name, so the
+--   column names/aliases in the query texts below are part of the contract.
+--   Changing a query text here takes effect on the next silo/client start.
+--
+-- Applying it
+--   Safe to run again and again (IF NOT EXISTS / CREATE OR REPLACE / upserts
+--   on QueryKey). It can be run with psql -f, or sent as the CommandText of a
+--   single NpgsqlCommand; it runs as one transaction, serialised by an
+--   advisory lock so several processes may apply it at the same time.
+--   It does not migrate tables created by the upstream Orleans scripts.
+--
+-- Conventions
+--   * Identifiers are unquoted, so PostgreSQL stores them in lower case
+--     (OrleansStorage -> orleansstorage, PayloadBinary -> payloadbinary).
+--   * Every timestamp column is timestamptz; the providers send UTC values.
+--   * Versions / ETags are 32-bit integers, incremented by one per change.
+-- =============================================================================
+
+BEGIN;
+
+-- Serialise concurrent appliers (the key is arbitrary but fixed for this script).
+DO $lock$ BEGIN PERFORM pg_advisory_xact_lock(7311500426718590311); END $lock$;
+
+-- -----------------------------------------------------------------------------
+-- Query catalogue read by every provider: SELECT QueryKey, QueryText FROM OrleansQuery
+-- -----------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS OrleansQuery
+(
+    QueryKey  varchar(64) NOT NULL,
+    QueryText text        NOT NULL,
+    CONSTRAINT orleansquery_pkey PRIMARY KEY (QueryKey)
+);
+
+-- =============================================================================
+-- Clustering (membership)
+-- =============================================================================
+
+-- One row per cluster (Orleans calls it DeploymentId = ClusterOptions.ClusterId).
+-- Version is the membership table's optimistic-concurrency token: every insert
+-- or update of a silo row must present the current value and bumps it by one.
+CREATE TABLE IF NOT EXISTS OrleansMembershipVersionTable
+(
+    DeploymentId varchar(150)   NOT NULL,
+    Timestamp    timestamptz(3) NOT NULL DEFAULT now(),
+    Version      integer        NOT NULL DEFAULT 0,
+    CONSTRAINT orleansmembershipversiontable_pkey PRIMARY KEY (DeploymentId)
+);
+
+-- One row per silo incarnation (address, port, generation).
+-- Status values are Orleans.Runtime.SiloStatus: 1 Created, 2 Joining, 3 Active,
+-- 4 ShuttingDown, 5 Stopping, 6 Dead.
+CREATE TABLE IF NOT EXISTS OrleansMembershipTable
+(
+    DeploymentId varchar(150)   NOT NULL,
+    Address      varchar(45)    NOT NULL,
+    Port         integer        NOT NULL,
+    Generation   integer        NOT NULL,
+    SiloName     varchar(150)   NOT NULL,
+    HostName     varchar(150)   NOT NULL,
+    Status       integer        NOT NULL,
+    ProxyPort    integer        NULL,
+    SuspectTimes varchar(8000)  NULL,
+    StartTime    timestamptz(3) NOT NULL,
+    IAmAliveTime timestamptz(3) NOT NULL,
+    CONSTRAINT orleansmembershiptable_pkey
+        PRIMARY KEY (DeploymentId, Address, Port, Generation),
+    CONSTRAINT orleansmembershiptable_deployment_fkey
+        FOREIGN KEY (DeploymentId) REFERENCES OrleansMembershipVersionTable (DeploymentId)
+);
+
+-- Adds a silo row, but only for a caller that holds the current table version.
+-- Returns 1 when the row was added (and the version bumped), 0 otherwise; on 0
+-- nothing is changed (a duplicate row undoes the version bump).
+CREATE OR REPLACE FUNCTION orleans_membership_insert(
+    p_deployment_id  text,
+    p_address        text,
+    p_port           integer,
+    p_generation     integer,
+    p_silo_name      text,
+    p_host_name      text,
+    p_status         integer,
+    p_proxy_port     integer,
+    p_start_time     timestamptz,
+    p_i_am_alive     timestamptz,
+    p_table_version  integer)
+RETURNS integer
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    BEGIN
+        UPDATE OrleansMembershipVersionTable
+           SET Version = Version + 1,
+               Timestamp = now()
+         WHERE DeploymentId = p_deployment_id
+           AND Version = p_table_version;
+        IF NOT FOUND THEN
+            RETURN 0;  -- stale or unknown table version
+        END IF;
+
+        INSERT INTO OrleansMembershipTable
+            (DeploymentId, Address, Port, Generation, SiloName, HostName,
+             Status, ProxyPort, StartTime, IAmAliveTime)
+        VALUES
+            (p_deployment_id, p_address, p_port, p_generation, p_silo_name, p_host_name,
+             p_status, p_proxy_port, p_start_time, p_i_am_alive);
+        RETURN 1;
+    EXCEPTION WHEN unique_violation THEN
+        -- The silo row exists already; leaving the block rolls back the bump.
+        RETURN 0;
+    END;
+END
+$fn$;
+
+-- Changes a silo row's status / suspicions, again only for the holder of the
+-- current table version. Returns 1 on success, 0 (and no change) otherwise.
+-- IAmAliveTime never moves backwards.
+CREATE OR REPLACE FUNCTION orleans_membership_update(
+    p_deployment_id  text,
+    p_address        text,
+    p_port           integer,
+    p_generation     integer,
+    p_status         integer,
+    p_suspect_times  text,
+    p_i_am_alive     timestamptz,
+    p_table_version  integer)
+RETURNS integer
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    BEGIN
+        UPDATE OrleansMembershipVersionTable
+           SET Version = Version + 1,
+               Timestamp = now()
+         WHERE DeploymentId = p_deployment_id
+           AND Version = p_table_version;
+        IF NOT FOUND THEN
+            RETURN 0;
+        END IF;
+
+        UPDATE OrleansMembershipTable
+           SET Status = p_status,
+               SuspectTimes = p_suspect_times,
+               IAmAliveTime = GREATEST(IAmAliveTime, p_i_am_alive)
+         WHERE DeploymentId = p_deployment_id
+           AND Address = p_address
+           AND Port = p_port
+           AND Generation = p_generation;
+        IF NOT FOUND THEN
+            -- No such silo row: undo the version bump by leaving the block.
+            RAISE EXCEPTION 'membership row not found' USING ERRCODE = 'no_data_found';
+        END IF;
+        RETURN 1;
+    EXCEPTION WHEN no_data_found THEN
+        RETURN 0;
+    END;
+END
+$fn$;
+
+-- =============================================================================
+-- Persistence (grain state)
+-- =============================================================================
+
+-- One row per (service, state name, grain key).
+--   GrainTypeString        the *state name* given to [PersistentState(name, ...)]
+--                          (Orleans 7+ passes the state name, not the grain type)
+--   GrainIdN0/N1           Guid or integer grain keys (both 0 for string keys)
+--   GrainIdExtensionString string grain key, or the key extension of Guid/integer keys
+--   GrainIdHash/TypeHash   Orleans' stable 32-bit hashes of the key / state name
+--   PayloadBinary          the bytes produced by the configured IGrainStorageSerializer;
+--                          NULL after ClearStateAsync (unless DeleteStateOnClear)
+--   Version                the ETag; +1 on every write/clear
+CREATE TABLE IF NOT EXISTS OrleansStorage
+(
+    GrainIdHash            integer       NOT NULL,
+    GrainIdN0              bigint        NOT NULL,
+    GrainIdN1              bigint        NOT NULL,
+    GrainTypeHash          integer       NOT NULL,
+    GrainTypeString        varchar(512)  NOT NULL,
+    GrainIdExtensionString varchar(1024) NULL,
+    ServiceId              varchar(150)  NOT NULL,
+    PayloadBinary          bytea         NULL,
+    ModifiedOn             timestamptz   NOT NULL DEFAULT now(),
+    Version                integer       NULL
+);
+
+-- At most one row per grain state, even when two activations race to create it
+-- (the loser gets an InconsistentStateException instead of a duplicate row).
+-- Leading hash columns make it the lookup index too; the long strings are
+-- indexed through md5 so that no key length can exceed the btree row limit.
+CREATE UNIQUE INDEX IF NOT EXISTS orleansstorage_grain_ux
+    ON OrleansStorage (GrainIdHash, GrainTypeHash, GrainIdN0, GrainIdN1, ServiceId,
+                       md5(GrainTypeString), md5(GrainIdExtensionString))
+    NULLS NOT DISTINCT;
+
+-- Versioned write. p_expected_version is the grain's ETag:
+--   NULL     -> the state was never stored: insert it with version 1;
+--   a number -> update only if the stored version still equals it.
+-- Returns one row with the new version, or NULL when nothing was written
+-- (stale ETag / row created by someone else); the provider then raises
+-- InconsistentStateException.
+CREATE OR REPLACE FUNCTION orleans_storage_write(
+    p_grain_id_hash     integer,
+    p_grain_id_n0       bigint,
+    p_grain_id_n1       bigint,
+    p_grain_type_hash   integer,
+    p_grain_type        text,
+    p_grain_key_ext     text,
+    p_service_id        text,
+    p_expected_version  integer,
+    p_payload           bytea)
+RETURNS TABLE (NewGrainStateVersion integer)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    v_new integer;
+BEGIN
+    IF p_expected_version IS NULL THEN
+        INSERT INTO OrleansStorage
+            (GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeHash, GrainTypeString,
+             GrainIdExtensionString, ServiceId, PayloadBinary, ModifiedOn, Version)
+        VALUES
+            (p_grain_id_hash, p_grain_id_n0, p_grain_id_n1, p_grain_type_hash, p_grain_type,
+             p_grain_key_ext, p_service_id, p_payload, now(), 1)
+        ON CONFLICT DO NOTHING
+        RETURNING OrleansStorage.Version INTO v_new;
+    ELSE
+        UPDATE OrleansStorage AS s
+           SET PayloadBinary = p_payload,
+               ModifiedOn = now(),
+               Version = s.Version + 1
+         WHERE s.GrainIdHash = p_grain_id_hash
+           AND s.GrainTypeHash = p_grain_type_hash
+           AND s.GrainIdN0 = p_grain_id_n0
+           AND s.GrainIdN1 = p_grain_id_n1
+           AND s.ServiceId = p_service_id
+           AND s.GrainTypeString = p_grain_type
+           AND s.GrainIdExtensionString IS NOT DISTINCT FROM p_grain_key_ext
+           AND s.Version = p_expected_version
+        RETURNING s.Version INTO v_new;
+    END IF;
+
+    RETURN QUERY SELECT v_new;
+END
+$fn$;
+
+-- =============================================================================
+-- Reminders
+-- =============================================================================
+
+-- GrainId is the textual grain id ("<grain type>/<key>"), e.g.
+-- "orleanslocks.lock/purge_room:!abc:example.org"; sized for long lock keys.
+-- GrainHash is the grain's uniform hash (uint) stored as a signed integer.
+CREATE TABLE IF NOT EXISTS OrleansRemindersTable
+(
+    ServiceId    varchar(150)   NOT NULL,
+    GrainId      varchar(1024)  NOT NULL,
+    ReminderName varchar(150)   NOT NULL,
+    StartTime    timestamptz(3) NOT NULL,
+    Period       bigint         NOT NULL,
+    GrainHash    integer        NOT NULL,
+    Version      integer        NOT NULL,
+    CONSTRAINT orleansreminderstable_pkey PRIMARY KEY (ServiceId, GrainId, ReminderName)
+);
+
+-- Each silo reads the reminders of its hash range.
+CREATE INDEX IF NOT EXISTS orleansreminderstable_hash_ix
+    ON OrleansRemindersTable (ServiceId, GrainHash);
+
+-- =============================================================================
+-- The query texts
+-- =============================================================================
+INSERT INTO OrleansQuery (QueryKey, QueryText)
+VALUES
+-- ---- clustering -------------------------------------------------------------
+-- Creates the cluster's version row if missing. One column: 1 = created, 0 = existed.
+('InsertMembershipVersionKey', $q$
+WITH created AS (
+    INSERT INTO OrleansMembershipVersionTable (DeploymentId)
+    VALUES (@DeploymentId)
+    ON CONFLICT (DeploymentId) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*)::integer AS row_count FROM created;
+$q$),
+
+-- One column: 1 = inserted, 0 = refused.
+('InsertMembershipKey', $q$
+SELECT orleans_membership_insert(
+    @DeploymentId, @Address, @Port, @Generation, @SiloName, @HostName,
+    @Status, @ProxyPort, @StartTime, @IAmAliveTime, @Version) AS row_count;
+$q$),
+
+-- One column: 1 = updated, 0 = refused.
+('UpdateMembershipKey', $q$
+SELECT orleans_membership_update(
+    @DeploymentId, @Address, @Port, @Generation,
+    @Status, @SuspectTimes, @IAmAliveTime, @Version) AS row_count;
+$q$),
+
+-- Heartbeat; result is not read. Deliberately does not touch the table version.
+('UpdateIAmAlivetimeKey', $q$
+UPDATE OrleansMembershipTable
+   SET IAmAliveTime = GREATEST(IAmAliveTime, @IAmAliveTime)
+ WHERE DeploymentId = @DeploymentId
+   AND Address = @Address
+   AND Port = @Port
+   AND Generation = @Generation;
+$q$),
+
+-- The version row joined with one silo's row (silo columns NULL when absent).
+('MembershipReadRowKey', $q$
+SELECT v.DeploymentId, m.Address, m.Port, m.Generation, m.SiloName, m.HostName,
+       m.Status, m.ProxyPort, m.SuspectTimes, m.StartTime, m.IAmAliveTime, v.Version
+  FROM OrleansMembershipVersionTable AS v
+  LEFT JOIN OrleansMembershipTable AS m
+         ON m.DeploymentId = v.DeploymentId
+        AND m.Address = @Address
+        AND m.Port = @Port
+        AND m.Generation = @Generation
+ WHERE v.DeploymentId = @DeploymentId;
+$q$),
+
+-- The version row joined with every silo row of the cluster.
+('MembershipReadAllKey', $q$
+SELECT v.DeploymentId, m.Address, m.Port, m.Generation, m.SiloName, m.HostName,
+       m.Status, m.ProxyPort, m.SuspectTimes, m.StartTime, m.IAmAliveTime, v.Version
+  FROM OrleansMembershipVersionTable AS v
+  LEFT JOIN OrleansMembershipTable AS m
+         ON m.DeploymentId = v.DeploymentId
+ WHERE v.DeploymentId = @DeploymentId;
+$q$),
+
+-- Drops a whole cluster (used by tests / tooling).
+('DeleteMembershipTableEntriesKey', $q$
+DELETE FROM OrleansMembershipTable WHERE DeploymentId = @DeploymentId;
+DELETE FROM OrleansMembershipVersionTable WHERE DeploymentId = @DeploymentId;
+$q$),
+
+-- Gateways for clients: @Status is 3 (Active); silos without a gateway have ProxyPort 0.
+('GatewaysQueryKey', $q$
+SELECT Address, ProxyPort, Generation
+  FROM OrleansMembershipTable
+ WHERE DeploymentId = @DeploymentId
+   AND Status = @Status
+   AND ProxyPort > 0;
+$q$),
+
+-- Required key. Bulk removal of silos that are Dead and silent since @IAmAliveTime.
+-- 10.4.x only runs it when CleanupDefunctSiloEntryKey (below) is missing.
+('CleanupDefunctSiloEntriesKey', $q$
+DELETE FROM OrleansMembershipTable
+ WHERE DeploymentId = @DeploymentId
+   AND Status = 6
+   AND IAmAliveTime < @IAmAliveTime
+   AND StartTime < @IAmAliveTime;
+$q$),
+
+-- Optional key (10.4.x): removes one Dead silo row, but only if it is still exactly
+-- the row the provider looked at (same start, heartbeat and suspicions).
+('CleanupDefunctSiloEntryKey', $q$
+DELETE FROM OrleansMembershipTable
+ WHERE DeploymentId = @DeploymentId
+   AND Address = @Address
+   AND Port = @Port
+   AND Generation = @Generation
+   AND Status = 6
+   AND StartTime = @StartTime
+   AND IAmAliveTime = @IAmAliveTime
+   AND COALESCE(SuspectTimes, '') = COALESCE(@SuspectTimes, '');
+$q$),
+
+-- ---- persistence ------------------------------------------------------------
+-- Zero or one row: PayloadBinary (NULL when cleared) and Version (the ETag).
+('ReadFromStorageKey', $q$
+SELECT PayloadBinary, Version
+  FROM OrleansStorage
+ WHERE GrainIdHash = @GrainIdHash
+   AND GrainTypeHash = @GrainTypeHash
+   AND GrainIdN0 = @GrainIdN0
+   AND GrainIdN1 = @GrainIdN1
+   AND ServiceId = @ServiceId
+   AND GrainTypeString = @GrainTypeString
+   AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString;
+$q$),
+
+-- One row, column NewGrainStateVersion: the new version, or NULL when refused.
+('WriteToStorageKey', $q$
+SELECT NewGrainStateVersion
+  FROM orleans_storage_write(
+       @GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString,
+       @GrainIdExtensionString, @ServiceId, @GrainStateVersion, @PayloadBinary);
+$q$),
+
+-- ClearStateAsync (default): keep the row, drop the payload, bump the version.
+-- No row returned = stale ETag = InconsistentStateException.
+('ClearStorageKey', $q$
+UPDATE OrleansStorage
+   SET PayloadBinary = NULL,
+       ModifiedOn = now(),
+       Version = Version + 1
+ WHERE GrainIdHash = @GrainIdHash
+   AND GrainTypeHash = @GrainTypeHash
+   AND GrainIdN0 = @GrainIdN0
+   AND GrainIdN1 = @GrainIdN1
+   AND ServiceId = @ServiceId
+   AND GrainTypeString = @GrainTypeString
+   AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString
+   AND Version = @GrainStateVersion
+RETURNING Version AS NewGrainStateVersion;
+$q$),
+
+-- ClearStateAsync with AdoNetGrainStorageOptions.DeleteStateOnClear = true:
+-- delete the row. The returned value only has to differ from the old ETag.
+('DeleteStorageKey', $q$
+DELETE FROM OrleansStorage
+ WHERE GrainIdHash = @GrainIdHash
+   AND GrainTypeHash = @GrainTypeHash
+   AND GrainIdN0 = @GrainIdN0
+   AND GrainIdN1 = @GrainIdN1
+   AND ServiceId = @ServiceId
+   AND GrainTypeString = @GrainTypeString
+   AND GrainIdExtensionString IS NOT DISTINCT FROM @GrainIdExtensionString
+   AND Version = @GrainStateVersion
+RETURNING Version + 1 AS NewGrainStateVersion;
+$q$),
+
+-- ---- reminders --------------------------------------------------------------
+-- Insert or replace; returns the row's new Version (0 on first insert).
+('UpsertReminderRowKey', $q$
+INSERT INTO OrleansRemindersTable
+    (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, Version)
+VALUES
+    (@ServiceId, @GrainId, @ReminderName, @StartTime, @Period, @GrainHash, 0)
+ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE
+   SET StartTime = EXCLUDED.StartTime,
+       Period = EXCLUDED.Period,
+       GrainHash = EXCLUDED.GrainHash,
+       Version = OrleansRemindersTable.Version + 1
+RETURNING Version;
+$q$),
+
+('ReadReminderRowsKey', $q$
+SELECT GrainId, ReminderName, StartTime, Period, Version
+  FROM OrleansRemindersTable
+ WHERE ServiceId = @ServiceId
+   AND GrainId = @GrainId;
+$q$),
+
+('ReadReminderRowKey', $q$
+SELECT GrainId, ReminderName, StartTime, Period, Version
+  FROM OrleansRemindersTable
+ WHERE ServiceId = @ServiceId
+   AND GrainId = @GrainId
+   AND ReminderName = @ReminderName;
+$q$),
+
+-- Hash range (begin, end] when begin < end as signed integers ...
+('ReadRangeRows1Key', $q$
+SELECT GrainId, ReminderName, StartTime, Period, Version
+  FROM OrleansRemindersTable
+ WHERE ServiceId = @ServiceId
+   AND GrainHash > @BeginHash
+   AND GrainHash <= @EndHash;
+$q$),
+
+-- ... and the wrapping range otherwise.
+('ReadRangeRows2Key', $q$
+SELECT GrainId, ReminderName, StartTime, Period, Version
+  FROM OrleansRemindersTable
+ WHERE ServiceId = @ServiceId
+   AND (GrainHash > @BeginHash OR GrainHash <= @EndHash);
+$q$),
+
+-- One column: 1 = deleted, 0 = missing or stale Version.
+('DeleteReminderRowKey', $q$
+WITH removed AS (
+    DELETE FROM OrleansRemindersTable
+     WHERE ServiceId = @ServiceId
+       AND GrainId = @GrainId
+       AND ReminderName = @ReminderName
+       AND Version = @Version
+    RETURNING 1
+)
+SELECT count(*)::integer AS row_count FROM removed;
+$q$),
+
+('DeleteReminderRowsKey', $q$
+DELETE FROM OrleansRemindersTable WHERE ServiceId = @ServiceId;
+$q$)
+ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;
+
+-- =============================================================================
+-- Lock views
+--
+-- The lock grain ([GrainType("orleanslocks.lock")], string key "name:key") keeps
+-- its state under the state name 'orleanslocks.lock' through the ADO.NET grain storage with a
+-- System.Text.Json serializer, so each lock is one OrleansStorage row with
+-- GrainTypeString = 'orleanslocks.lock', GrainIdExtensionString = 'name:key', GrainIdN0/N1 = 0,
+-- and PayloadBinary = UTF-8 JSON such as
+--   {"name":"purge_room","key":"!abc:example.org","token":"9f..","owner":"host/123",
+--    "acquiredAt":1700000000000,"lastRenewedAt":1700000000000,"expiresAt":1700000120000,
+--    "fencingToken":42,"freedAt":null,"acquireId":"..."}
+-- (times in milliseconds since the Unix epoch).
+--
+-- Note: the grain type itself is not stored; rows are recognised by the state
+-- name only, so no other grain may use the state name 'orleanslocks.lock' with this table.
+-- =============================================================================
+
+-- Payload bytes -> jsonb; NULL for a cleared row or a payload that is not JSON,
+-- so one foreign or damaged row cannot make the views fail.
+CREATE OR REPLACE FUNCTION orleans_locks_payload(p_payload bytea)
+RETURNS jsonb
+LANGUAGE plpgsql
+IMMUTABLE
+PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF p_payload IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN convert_from(p_payload, 'UTF8')::jsonb;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END
+$fn$;
+
+-- Every stored lock row, held or free (and cleared rows, with NULL state).
+-- Columns may only be appended here; renaming or reordering needs DROP VIEW first.
+CREATE OR REPLACE VIEW orleans_locks AS
+SELECT
+    s.ServiceId                                              AS service_id,
+    COALESCE(j.doc ->> 'name',
+             split_part(s.GrainIdExtensionString, ':', 1))   AS lock_name,
+    COALESCE(j.doc ->> 'key',
+             substr(s.GrainIdExtensionString,
+                    strpos(s.GrainIdExtensionString, ':') + 1)) AS lock_key,
+    j.doc ->> 'owner'                                        AS instance_name,
+    j.doc ->> 'token'                                        AS token,
+    (j.doc ->> 'acquiredAt')::bigint                         AS acquired_ts,
+    (j.doc ->> 'lastRenewedAt')::bigint                      AS last_renewed_ts,
+    (j.doc ->> 'expiresAt')::bigint                          AS expires_ts,
+    (j.doc ->> 'fencingToken')::bigint                       AS fencing_token,
+    (j.doc ->> 'freedAt')::bigint                            AS freed_ts,
+    j.doc ->> 'acquireId'                                    AS acquire_id,
+    s.PayloadBinary IS NOT NULL                              AS has_state,
+    s.Version                                                AS storage_version,
+    s.ModifiedOn                                             AS modified_on,
+    s.GrainIdHash                                            AS grain_id_hash,
+    s.GrainIdN0                                              AS grain_id_n0,
+    s.GrainIdN1                                              AS grain_id_n1,
+    s.GrainTypeHash                                          AS grain_type_hash,
+    s.GrainTypeString                                        AS grain_type_string,
+    s.GrainIdExtensionString                                 AS grain_id_extension_string
+FROM OrleansStorage AS s
+CROSS JOIN LATERAL (SELECT orleans_locks_payload(s.PayloadBinary) AS doc) AS j
+WHERE s.GrainTypeString = 'orleanslocks.lock';
+
+-- Synapse-style view: only locks that currently have a holder.
+CREATE OR REPLACE VIEW worker_locks AS
+SELECT
+    lock_name,
+    lock_key,
+    instance_name,
+    token,
+    last_renewed_ts,
+    fencing_token,
+    service_id
+FROM orleans_locks
+WHERE token IS NOT NULL;
+
+COMMIT;

@@ -1,0 +1,35 @@
+namespace OrleansLocks.Tests.Infrastructure;
+
+/// <summary>One two-silo cluster per storage kind, shared by the tests of its collection.</summary>
+public abstract class ClusterFixture(LockStorageKind storage) : IAsyncLifetime
+{
+    private LockCluster? _cluster;
+
+    public LockCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
+
+    public async Task InitializeAsync() => _cluster = await LockCluster.StartAsync(storage);
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}
+
+public sealed class MemoryClusterFixture() : ClusterFixture(LockStorageKind.Memory);
+
+public sealed class PostgresClusterFixture() : ClusterFixture(LockStorageKind.Postgres);
+
+[CollectionDefinition(Name)]
+public sealed class MemoryClusterCollection : ICollectionFixture<MemoryClusterFixture>
+{
+    public const string Name = "memory cluster";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresClusterCollection : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "postgres cluster";
+}

@@ -1,0 +1,190 @@
+using Npgsql;
+using OrleansLocks.Grains.Storage;
+
+namespace OrleansLocks.Tests.Infrastructure;
+
+/// <summary>
+/// A throwaway PostgreSQL server for the tests: initdb + pg_ctl in a temp folder on a free loopback
+/// port (as the <c>postgres</c> user when run as root, since initdb refuses root). Set
+/// <c>ORLEANSLOCKS_TEST_POSTGRES</c> to a connection string to use an existing server instead.
+/// When PostgreSQL cannot be started, the tests that need it FAIL with the reason; they never skip.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    public const string ExternalServerVariable = "ORLEANSLOCKS_TEST_POSTGRES";
+
+    private static readonly Lazy<Task<PostgresServer>> SharedServer = new(() => StartAsync(durable: false));
+    private readonly string? _dataDir;
+    private readonly string? _socketDir;
+    private readonly string? _binDir;
+    private readonly int _port;
+    private int _databases;
+
+    private PostgresServer(string connectionString, string? binDir, string? dataDir, string? socketDir, int port)
+    {
+        ConnectionString = connectionString;
+        _binDir = binDir;
+        _dataDir = dataDir;
+        _socketDir = socketDir;
+        _port = port;
+    }
+
+    /// <summary>The server every fixture shares; each fixture makes its own database in it.</summary>
+    public static Task<PostgresServer> SharedAsync() => SharedServer.Value;
+
+    /// <summary>A connection string to the server's <c>postgres</c> database.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Whether this process started the server (and so can stop and restart it).</summary>
+    public bool IsOwned => _dataDir is not null;
+
+    /// <summary>Starts a new server of our own (or wraps the external one).</summary>
+    public static async Task<PostgresServer> StartAsync(bool durable)
+    {
+        var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            return new PostgresServer(external, null, null, null, 0);
+        }
+
+        try
+        {
+            var binDir = FindBinDir();
+            var root = Directory.CreateTempSubdirectory("orleanslocks-pg-").FullName;
+            var dataDir = Path.Combine(root, "data");
+            var asRoot = Environment.UserName == "root";
+            if (asRoot)
+            {
+                await ProcessRunner.RunAsync("chown", ["-R", "postgres:postgres", root], TimeSpan.FromSeconds(10));
+            }
+
+            await RunPostgresToolAsync(asRoot, Path.Combine(binDir, "initdb"), ["-D", dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], TimeSpan.FromSeconds(60));
+            var port = FreePort.Next();
+            var server = new PostgresServer(
+                $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=5;Command Timeout=15",
+                binDir,
+                dataDir,
+                root,
+                port);
+            server._durable = durable;
+            await server.StartServerAsync();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopQuietly(deleteData: true);
+            return server;
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL could not be started for the tests ({ex.Message}). Install the PostgreSQL 15 server binaries (initdb, pg_ctl), or set {ExternalServerVariable} to a connection string.",
+                ex);
+        }
+    }
+
+    private bool _durable;
+
+    /// <summary>Creates a fresh database, optionally with the OrleansLocks schema, and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string purpose, bool applySchema = true)
+    {
+        var name = $"t_{purpose.ToLowerInvariant()}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}";
+        name = name[..Math.Min(name.Length, 60)];
+        await using (var connection = new NpgsqlConnection(ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name };
+        var connectionString = builder.ConnectionString;
+        if (applySchema)
+        {
+            await PostgresSchema.ApplyAsync(connectionString);
+        }
+
+        return connectionString;
+    }
+
+    /// <summary>Stops the server (fast shutdown), as an outage.</summary>
+    public async Task StopAsync()
+    {
+        EnsureOwned();
+        NpgsqlConnection.ClearAllPools();
+        await RunPostgresToolAsync(Environment.UserName == "root", Path.Combine(_binDir!, "pg_ctl"), ["-D", _dataDir!, "-m", "fast", "-w", "stop"], TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>.</summary>
+    public Task RestartAsync()
+    {
+        EnsureOwned();
+        return StartServerAsync();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        StopQuietly(deleteData: true);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task StartServerAsync()
+    {
+        var options = $"-p {_port} -k {_socketDir} -c listen_addresses=127.0.0.1 -c max_connections=300" + (_durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        await RunPostgresToolAsync(
+            Environment.UserName == "root",
+            Path.Combine(_binDir!, "pg_ctl"),
+            ["-D", _dataDir!, "-l", Path.Combine(_socketDir!, "server.log"), "-o", options, "-w", "-t", "60", "start"],
+            TimeSpan.FromSeconds(90));
+    }
+
+    private void StopQuietly(bool deleteData)
+    {
+        if (_dataDir is null || !Directory.Exists(_dataDir))
+        {
+            return;
+        }
+
+        try
+        {
+            var stop = System.Diagnostics.Process.Start(
+                Environment.UserName == "root" ? "runuser" : Path.Combine(_binDir!, "pg_ctl"),
+                Environment.UserName == "root"
+                    ? ["-u", "postgres", "--", Path.Combine(_binDir!, "pg_ctl"), "-D", _dataDir, "-m", "immediate", "-w", "stop"]
+                    : ["-D", _dataDir, "-m", "immediate", "-w", "stop"]);
+            stop?.WaitForExit(30_000);
+            if (deleteData)
+            {
+                Directory.Delete(_socketDir!, recursive: true);
+            }
+        }
+        catch (Exception)
+        {
+            // Best effort at exit: a leftover temp folder is harmless.
+        }
+    }
+
+    private void EnsureOwned()
+    {
+        if (!IsOwned)
+        {
+            throw new InvalidOperationException($"This test stops and restarts PostgreSQL, so it needs its own server; it cannot use {ExternalServerVariable}.");
+        }
+    }
+
+    private static Task RunPostgresToolAsync(bool asRoot, string tool, IReadOnlyList<string> arguments, TimeSpan timeout) =>
+        asRoot
+            ? ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", tool, .. arguments], timeout)
+            : ProcessRunner.RunAsync(tool, arguments, timeout);
+
+    private static string FindBinDir()
+    {
+        var candidates = new List<string>();
+        if (Directory.Exists("/usr/lib/postgresql"))
+        {
+            candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql")
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
+                .Select(d => Path.Combine(d, "bin")));
+        }
+
+        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator));
+        return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")))
+            ?? throw new FileNotFoundException("initdb and pg_ctl were not found under /usr/lib/postgresql/*/bin or on PATH.");
+    }
+}

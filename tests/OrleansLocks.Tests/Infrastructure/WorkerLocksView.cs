@@ -1,0 +1,40 @@
+using Npgsql;
+
+namespace OrleansLocks.Tests.Infrastructure;
+
+/// <summary>Reads the <c>worker_locks</c> and <c>orleans_locks</c> views, as an operator would.</summary>
+public static class WorkerLocksView
+{
+    public sealed record Row(string LockName, string LockKey, string InstanceName, string Token, long LastRenewedTs, long FencingToken);
+
+    public static async Task<Row?> FindAsync(string connectionString, LockId id)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT lock_name, lock_key, instance_name, token, last_renewed_ts, fencing_token FROM worker_locks WHERE lock_name = @n AND lock_key = @k",
+            connection);
+        command.Parameters.AddWithValue("n", id.Name);
+        command.Parameters.AddWithValue("k", id.Key);
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+        {
+            return null;
+        }
+
+        var row = new Row(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetInt64(5));
+        Assert.False(await reader.ReadAsync(), $"worker_locks has more than one row for {id}");
+        return row;
+    }
+
+    /// <summary>Whether any stored row (held or free) exists for the lock.</summary>
+    public static async Task<bool> StoredAsync(string connectionString, LockId id)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleans_locks WHERE lock_name = @n AND lock_key = @k", connection);
+        command.Parameters.AddWithValue("n", id.Name);
+        command.Parameters.AddWithValue("k", id.Key);
+        return (long)(await command.ExecuteScalarAsync())! > 0;
+    }
+}
