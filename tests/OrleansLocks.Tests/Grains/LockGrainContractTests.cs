@@ -21,7 +21,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     public async Task TryAcquire_WhenFree_GrantsLeaseWrittenWithNewTokenAndExpiry()
     {
         var id = NewLock();
-        var now = Cluster.Clock.GetUtcNow();
+        var now = Cluster.SiloClock.GetUtcNow();
 
         var lease = await Grain(id).TryAcquire("worker1");
 
@@ -93,8 +93,8 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     {
         var id = NewLock();
         var lease = await Grain(id).TryAcquire("w");
-        Cluster.Clock.Advance(TimeSpan.FromSeconds(30));
-        var now = Cluster.Clock.GetUtcNow();
+        Cluster.Advance(TimeSpan.FromSeconds(30));
+        var now = Cluster.SiloClock.GetUtcNow();
 
         var renewed = await Grain(id).Renew(lease!.Token);
 
@@ -119,7 +119,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     {
         var id = NewLock();
         var lease = await Grain(id).TryAcquire("w");
-        Cluster.Clock.Advance(Lease);
+        Cluster.Advance(Lease);
 
         Assert.Null(await Grain(id).Renew(lease!.Token));
         Assert.Null(await Grain(id).GetInfo());
@@ -130,7 +130,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     {
         var id = NewLock();
         var lease = await Grain(id).TryAcquire("w");
-        Cluster.Clock.Advance(Lease - TimeSpan.FromMilliseconds(1));
+        Cluster.Advance(Lease - TimeSpan.FromMilliseconds(1));
         Assert.NotNull(await Grain(id).Renew(lease!.Token));
     }
 
@@ -170,7 +170,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     {
         var id = NewLock();
         var old = await Grain(id).TryAcquire("w1");
-        Cluster.Clock.Advance(Lease);
+        Cluster.Advance(Lease);
         var current = await Grain(id).TryAcquire("w2");
 
         Assert.False(await Grain(id).Release(old!.Token));
@@ -185,7 +185,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
 
         Assert.True(await Grain(id).IsStillValid(lease!.Token));
         Assert.False(await Grain(id).IsStillValid(LockToken.New()));
-        Cluster.Clock.Advance(Lease);
+        Cluster.Advance(Lease);
         Assert.False(await Grain(id).IsStillValid(lease.Token));
     }
 
@@ -206,7 +206,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     {
         var id = NewLock();
         var lease = await Grain(id).TryAcquire("worker7");
-        Cluster.Clock.Advance(TimeSpan.FromSeconds(5));
+        Cluster.Advance(TimeSpan.FromSeconds(5));
         await Grain(id).Renew(lease!.Token);
 
         var info = await Grain(id).GetInfo();
@@ -244,7 +244,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     {
         var id = NewLock();
         var first = await Grain(id).TryAcquire("w");
-        Cluster.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Cluster.Advance(Lease + TimeSpan.FromSeconds(1));
         var second = await Grain(id).TryAcquire("w");
         Assert.True(second!.FencingToken > first!.FencingToken);
     }
@@ -280,7 +280,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
         var id = NewLock();
         var first = await Grain(id).TryAcquire("w");
         await Grain(id).Release(first!.Token);
-        Cluster.Clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        Cluster.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
 
         // The sweep deletes a row that has been free for longer than the retention.
         Assert.True(await Cluster.Grains.GetGrain<ILockSweepTarget>(id.ToGrainKey()).Sweep());
@@ -297,7 +297,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
         var lease = await Grain(id).TryAcquire("w");
         Assert.Equal(lease!.Token, (await Cluster.StoredStateAsync(id)).Token);
 
-        Cluster.Clock.Advance(Lease);
+        Cluster.Advance(Lease);
 
         // Nobody calls the grain: its timer writes the free state by itself, stamped with the expiry instant.
         await Eventually.TrueAsync(async () => (await Cluster.StoredStateAsync(id)).Token is null, "the expiry timer freed the stored lock");

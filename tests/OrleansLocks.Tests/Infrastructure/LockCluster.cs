@@ -28,20 +28,25 @@ public sealed class LockCluster : IAsyncDisposable
 {
     public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly List<IHost> _clients = [];
-
-    private LockCluster(InProcessTestCluster cluster, FakeTimeProvider clock, string? connectionString, LockStorageKind storage)
+    private LockCluster(InProcessTestCluster cluster, FakeTimeProvider siloClock, FakeTimeProvider clientClock, string? connectionString, LockStorageKind storage)
     {
         Cluster = cluster;
-        Clock = clock;
+        SiloClock = siloClock;
+        ClientClock = clientClock;
         ConnectionString = connectionString;
         Storage = storage;
     }
 
     public InProcessTestCluster Cluster { get; }
 
-    /// <summary>The one clock of this cluster: silos, grain timers and the default client's handles.</summary>
-    public FakeTimeProvider Clock { get; }
+    /// <summary>The silos' clock: leases and grain timers. Tests move it with <see cref="Advance"/>.</summary>
+    public FakeTimeProvider SiloClock { get; }
+
+    /// <summary>
+    /// The client's clock: its handles' renewal and deadline timers. It moves with the silos' clock
+    /// (<see cref="Advance"/>) unless a test holds it still to play a stuck client process.
+    /// </summary>
+    public FakeTimeProvider ClientClock { get; }
 
     /// <summary>The database of this cluster, or null for in-memory storage.</summary>
     public string? ConnectionString { get; }
@@ -60,7 +65,8 @@ public sealed class LockCluster : IAsyncDisposable
             connectionString = await server.CreateDatabaseAsync("cluster");
         }
 
-        var clock = new FakeTimeProvider(Epoch);
+        var siloClock = new FakeTimeProvider(Epoch);
+        var clientClock = new FakeTimeProvider(Epoch);
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         if (serviceId is not null)
@@ -70,7 +76,7 @@ public sealed class LockCluster : IAsyncDisposable
 
         builder.ConfigureSiloHost((_, host) =>
         {
-            UseClock(host.Services, clock);
+            UseClock(host.Services, siloClock);
             host.Services.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         });
         builder.ConfigureSilo((_, silo) =>
@@ -88,53 +94,37 @@ public sealed class LockCluster : IAsyncDisposable
         builder.ConfigureClient(client =>
         {
             client.AddOrleansLocks(configureLease: lease);
-            UseClock(client.Services, clock);
+            UseClock(client.Services, clientClock);
             client.Services.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new LockCluster(cluster, clock, connectionString, storage);
+        return new LockCluster(cluster, siloClock, clientClock, connectionString, storage);
     }
 
     /// <summary>
-    /// A separate client process stand-in: its own host, its own clock (the test decides whether it
-    /// moves), connected to this cluster's gateways.
+    /// Stops the cluster's client host (which releases the locks it holds, as any host stopping does)
+    /// and starts a new one in its place.
     /// </summary>
-    public async Task<TestClient> StartClientAsync(TimeProvider? clock = null, string? owner = null)
+    public async Task RestartClientAsync()
     {
-        var gateways = Cluster.Silos.Select(s => s.GatewayAddress.Endpoint).ToArray();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = Cluster.Options.ClusterId;
-                o.ServiceId = Cluster.Options.ServiceId;
-            });
-            client.UseStaticClustering(gateways);
-            client.AddOrleansLocks(o =>
-            {
-                if (owner is not null)
-                {
-                    o.Owner = owner;
-                }
-            });
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
-        });
-        UseClock(builder.Services, clock ?? Clock);
-        var host = builder.Build();
-        await host.StartAsync();
-        _clients.Add(host);
-        return new TestClient(host);
+        await Cluster.StopClusterClientAsync();
+        await Cluster.InitializeClientAsync();
     }
 
-    /// <summary>Advances the clock in steps, letting each step's timers and their grain calls settle.</summary>
+    /// <summary>Advances the silos' and the client's clocks together.</summary>
+    public void Advance(TimeSpan by)
+    {
+        SiloClock.Advance(by);
+        ClientClock.Advance(by);
+    }
+
+    /// <summary>Advances both clocks in steps, running <paramref name="afterEachStep"/> after each.</summary>
     public async Task AdvanceAsync(TimeSpan total, TimeSpan step, Func<Task>? afterEachStep = null)
     {
         for (var moved = TimeSpan.Zero; moved < total; moved += step)
         {
-            Clock.Advance(step);
+            Advance(step);
             if (afterEachStep is not null)
             {
                 await afterEachStep();
@@ -158,24 +148,7 @@ public sealed class LockCluster : IAsyncDisposable
         return state.State ?? new LockState();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var client in _clients)
-        {
-            try
-            {
-                await client.StopAsync(TimeSpan.FromSeconds(5));
-            }
-            catch (Exception)
-            {
-                // Already stopped by the test.
-            }
-
-            client.Dispose();
-        }
-
-        await Cluster.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
 
     private static void UseClock(IServiceCollection services, TimeProvider clock)
     {
@@ -183,16 +156,4 @@ public sealed class LockCluster : IAsyncDisposable
         services.AddSingleton(clock);
         services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
     }
-}
-
-/// <summary>A client host of the tests, with its <see cref="ILockProvider"/>.</summary>
-public sealed class TestClient(IHost host)
-{
-    public IHost Host { get; } = host;
-
-    public ILockProvider Locks => Host.Services.GetRequiredService<ILockProvider>();
-
-    public IGrainFactory Grains => Host.Services.GetRequiredService<IClusterClient>();
-
-    public Task StopAsync() => Host.StopAsync(TimeSpan.FromSeconds(10));
 }

@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using OrleansLocks.Client;
+using OrleansLocks.Tests.Infrastructure;
+
+namespace OrleansLocks.Tests.Client;
+
+/// <summary>
+/// Synapse's own worker-lock tests (tests/storage/databases/main/test_lock.py), scenarios L1 to L6 of
+/// shared/scenarios/synapse-suite.md, through the client library against a two-silo cluster.
+/// T = lease timeout (2 min), R = renewal interval (30 s).
+/// </summary>
+public abstract class SynapseLockScenarioTests(LockCluster cluster)
+{
+    private static readonly TimeSpan T = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
+
+    protected LockCluster Cluster { get; } = cluster;
+
+    private ILockProvider Locks => Cluster.Locks;
+
+    private static string NewKey() => $"key-{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task L1_ThreeConcurrentTries_AtMostOneHoldsTheLock()
+    {
+        var key = NewKey();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inLock = 0;
+        var maxInLock = 0;
+        var acquired = 0;
+
+        async Task Task1()
+        {
+            await using var handle = await Locks.TryAcquireAsync("name", key);
+            if (handle is null)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref acquired);
+            var now = Interlocked.Increment(ref inLock);
+            InterlockedMax(ref maxInLock, now);
+            await gate.Task;
+            Interlocked.Decrement(ref inLock);
+        }
+
+        var tasks = Enumerable.Range(0, 3).Select(_ => Task.Run(Task1)).ToArray();
+        await Eventually.TrueAsync(() => Volatile.Read(ref acquired) == 1 || tasks.All(t => t.IsCompleted), "one task holds the lock");
+        gate.SetResult();
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(1, maxInLock);
+        Assert.Equal(1, acquired);
+    }
+
+    [Fact]
+    public async Task L2_Simple_SecondTryIsRefusedUntilRelease()
+    {
+        var key = NewKey();
+        var a = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(a);
+
+        Assert.Null(await Locks.TryAcquireAsync("name", key));
+        Assert.True(await a.IsStillValidAsync());
+        await a.ReleaseAsync();
+
+        await using var again = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task L3_Maintain_RenewalKeepsTheLockForFiveTimeouts()
+    {
+        var key = NewKey();
+        await using var a = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(a);
+
+        for (var moved = TimeSpan.Zero; moved < 5 * T; moved += R)
+        {
+            var before = a.ExpiresAt;
+            Cluster.Advance(R);
+            await Eventually.TrueAsync(() => a.ExpiresAt > before, "the handle renewed");
+        }
+
+        Assert.Null(await Locks.TryAcquireAsync("name", key));
+        Assert.True(await a.IsStillValidAsync());
+        Assert.False(a.HandleLostToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task L4_Timeout_AStuckHolderLosesTheLockAfterTheLease()
+    {
+        var key = NewKey();
+        var a = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(a);
+        var stolenBy = await GrainInfoAsync(key);
+
+        // A stuck process: the client's clock (and so A's renewal timer) stands still while the silos' moves.
+        for (var moved = TimeSpan.Zero; moved < 2 * T; moved += R)
+        {
+            Cluster.SiloClock.Advance(R);
+        }
+
+        var b = await Cluster.Grains.GetGrain<ILockGrain>(LockId.Create("name", key).ToGrainKey()).TryAcquire("another-worker");
+        Assert.NotNull(b);
+        Assert.True(b.FencingToken > stolenBy!.FencingToken);
+        Assert.False(await a.IsStillValidAsync());
+
+        // When the stuck process wakes, its handle learns the lease is gone.
+        Cluster.ClientClock.Advance(2 * T);
+        await Eventually.TrueAsync(() => a.HandleLostToken.IsCancellationRequested, "A's HandleLostToken was cancelled");
+        await a.DisposeAsync();
+        Assert.Equal("another-worker", (await GrainInfoAsync(key))!.Owner);
+    }
+
+    [Fact]
+    public async Task L5_Drop_AHandleDroppedWithoutReleaseStopsRenewingAndExpires()
+    {
+        var key = NewKey();
+        await AcquireAndDropAsync(key);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        await Cluster.AdvanceAsync(2 * T, R);
+
+        await using var b = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(b);
+    }
+
+    [Fact]
+    public async Task L6_Shutdown_StoppingTheClientHostReleasesEveryLockItHolds()
+    {
+        var key1 = NewKey();
+        var key2 = NewKey();
+        var held1 = await Locks.TryAcquireAsync("name", key1);
+        var held2 = await Locks.TryAcquireAsync("name", key2);
+        Assert.NotNull(held1);
+        Assert.NotNull(held2);
+
+        // Stop the client host holding both; a second client takes its place.
+        await Cluster.RestartClientAsync();
+
+        // No clock advance: the locks were released at shutdown, not left to expire.
+        await using var again1 = await Locks.TryAcquireAsync("name", key1);
+        await using var again2 = await Locks.TryAcquireAsync("name", key2);
+        Assert.NotNull(again1);
+        Assert.NotNull(again2);
+    }
+
+    private Task<LockInfo?> GrainInfoAsync(string key) =>
+        Cluster.Grains.GetGrain<ILockGrain>(LockId.Create("name", key).ToGrainKey()).GetInfo();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async Task AcquireAndDropAsync(string key)
+    {
+        var handle = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(handle);
+
+        // Renewals keep working while the handle is alive.
+        var before = handle.ExpiresAt;
+        Cluster.Advance(R);
+        await Eventually.TrueAsync(() => handle.ExpiresAt > before, "the handle renewed before being dropped");
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
+
+[Collection(MemoryClusterCollection.Name)]
+public sealed class SynapseLockScenarioTests_Memory(MemoryClusterFixture fixture) : SynapseLockScenarioTests(fixture.Cluster);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class SynapseLockScenarioTests_Postgres(PostgresClusterFixture fixture) : SynapseLockScenarioTests(fixture.Cluster);
