@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -30,7 +31,9 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     private const int MaxAcquireIdLength = 64;
 
-    private readonly IPersistentState<LockState> _state;
+    private readonly IGrainStorage _storage;
+    private readonly GrainState<LockState> _state = new(new LockState());
+    private LockState _current = new();
     private readonly TimeProvider _time;
     private readonly long _leaseMs;
     private readonly long _retentionMs;
@@ -42,13 +45,15 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     public LockGrain(
         IGrainContext context,
-        IPersistentStateFactory stateFactory,
         TimeProvider time,
         IOptions<LockLeaseOptions> lease,
         IOptions<LockStorageOptions> storage,
         ILogger<LockGrain> logger)
     {
-        _state = stateFactory.Create<LockState>(context, new StateConfiguration(StateName, storage.Value.StorageProviderName));
+        // The storage is called directly, not through IPersistentState, so that reading the state is
+        // part of the first call (whose failure we can report as LockStorageException) rather than of
+        // activation (whose failure would reach the caller as the driver's unserializable exception).
+        _storage = context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(storage.Value.StorageProviderName);
         _time = time;
         _leaseMs = (long)lease.Value.LeaseTimeout.TotalMilliseconds;
         _retentionMs = (long)storage.Value.FreeRowRetention.TotalMilliseconds;
@@ -71,7 +76,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
         var id = await LoadAsync();
         var acquireId = RequestContext.Get(LockRequestContext.AcquireIdKey) is string { Length: > 0 and <= MaxAcquireIdLength } a ? a : null;
         var now = NowMs();
-        var current = _state.State;
+        var current = _current;
         if (IsHeld(current, now))
         {
             // A retry of an acquire that was granted but whose answer was lost gets its lease back.
@@ -98,7 +103,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
         LockToken.Validate(token);
         var id = await LoadAsync();
         var now = NowMs();
-        var current = _state.State;
+        var current = _current;
         if (!IsHeld(current, now) || !LockToken.Matches(current.Token, token))
         {
             return null;
@@ -116,7 +121,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
     {
         LockToken.Validate(token);
         var id = await LoadAsync();
-        var current = _state.State;
+        var current = _current;
         if (!LockToken.Matches(current.Token, token))
         {
             return false;
@@ -132,14 +137,14 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
     {
         LockToken.Validate(token);
         await LoadAsync();
-        var current = _state.State;
+        var current = _current;
         return IsHeld(current, NowMs()) && LockToken.Matches(current.Token, token);
     }
 
     public async Task<LockInfo?> GetInfo()
     {
         await LoadAsync();
-        var s = _state.State;
+        var s = _current;
         if (!IsHeld(s, NowMs()))
         {
             return null;
@@ -152,7 +157,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
     {
         var id = await LoadAsync();
         var now = NowMs();
-        var current = _state.State;
+        var current = _current;
         if (current.Token is not null && !IsHeld(current, now))
         {
             await WriteAsync(Freed(current, now), "expire", id);
@@ -174,7 +179,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     private async Task OnExpiryDueAsync(CancellationToken cancellationToken)
     {
-        var current = _state.State;
+        var current = _current;
         if (current.Token is null || _id is not { } id)
         {
             return;
@@ -209,7 +214,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
         {
             try
             {
-                await _state.ReadStateAsync();
+                await _storage.ReadStateAsync(StateName, GrainContext.GrainId, _state);
             }
             catch (Exception ex)
             {
@@ -219,8 +224,9 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
             }
 
             _loaded = true;
-            _state.State.Name = id.Name;
-            _state.State.Key = id.Key;
+            _current = _state.State ?? new LockState();
+            _current.Name = id.Name;
+            _current.Key = id.Key;
             ScheduleExpiry();
         }
 
@@ -229,36 +235,36 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     private async Task WriteAsync(LockState next, string operation, LockId id)
     {
-        var previous = _state.State;
         _state.State = next;
         try
         {
-            await _state.WriteStateAsync();
+            await _storage.WriteStateAsync(StateName, GrainContext.GrainId, _state);
         }
         catch (Exception ex)
         {
-            throw StorageFailure(ex, previous, operation, id);
+            throw StorageFailure(ex, operation, id);
         }
+
+        _current = next;
     }
 
     private async Task ClearAsync(LockId id)
     {
-        var previous = _state.State;
         try
         {
-            await _state.ClearStateAsync();
+            await _storage.ClearStateAsync(StateName, GrainContext.GrainId, _state);
         }
         catch (Exception ex)
         {
-            throw StorageFailure(ex, previous, "delete", id);
+            throw StorageFailure(ex, "delete", id);
         }
     }
 
-    private LockStorageException StorageFailure(Exception ex, LockState previous, string operation, LockId id)
+    private LockStorageException StorageFailure(Exception ex, string operation, LockId id)
     {
         // What storage now holds is unknown (the write may have committed before the error), so
         // this activation stops answering from memory: it is dropped and the next call re-reads.
-        _state.State = previous;
+        _state.State = _current;
         DeactivateOnIdle();
         if (ex is InconsistentStateException)
         {
@@ -275,7 +281,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     private void ScheduleExpiry()
     {
-        var expiresAt = _state.State is { Token: not null, ExpiresAt: { } e } ? e : (long?)null;
+        var expiresAt = _current is { Token: not null, ExpiresAt: { } e } ? e : (long?)null;
         if (expiresAt is null)
         {
             _expiryTimer?.Dispose();
@@ -325,6 +331,4 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     private static LockLease ToLease(LockState s) =>
         new(s.Token!, s.FencingToken, s.Owner!, FromMs(s.AcquiredAt), FromMs(s.LastRenewedAt), FromMs(s.ExpiresAt));
-
-    private sealed record StateConfiguration(string StateName, string? StorageName) : IPersistentStateConfiguration;
 }

@@ -1,0 +1,189 @@
+using Npgsql;
+using OrleansLocks.Grains.Sweep;
+using OrleansLocks.Tests.Infrastructure;
+
+namespace OrleansLocks.Tests.Grains;
+
+/// <summary>
+/// What only durable storage can promise: locks that outlive silos and whole clusters, writes that a
+/// stale activation cannot win, and storage outages that fail loudly. Each test has its own cluster
+/// (and, for the outage, its own PostgreSQL server).
+/// </summary>
+public sealed class PostgresDurabilityTests
+{
+    private static readonly TimeSpan T = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task SiloKill_HeldLockStaysHeldWithSameTokenAndFencingToken_AndFencingGrowsAfterwards()
+    {
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 2);
+
+        // Find a lock whose activation lives on the second silo, the one we will kill.
+        ILockGrain grain;
+        LockLease lease;
+        LockId id;
+        do
+        {
+            id = LockId.Create("kill", Guid.NewGuid().ToString("N"));
+            grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+            lease = (await grain.TryAcquire("holder"))!;
+        }
+        while (cluster.HostOf(grain) != cluster.Cluster.Silos[1]);
+
+        await cluster.Cluster.KillSiloAsync(cluster.Cluster.Silos[1]);
+
+        var info = await Retry(() => grain.GetInfo());
+        Assert.NotNull(info);
+        Assert.Equal(lease.FencingToken, info.FencingToken);
+        Assert.Equal("holder", info.Owner);
+        Assert.True(await grain.IsStillValid(lease.Token));
+        Assert.Null(await grain.TryAcquire("intruder"));
+        Assert.NotNull(await grain.Renew(lease.Token));
+
+        Assert.True(await grain.Release(lease.Token));
+        var next = await grain.TryAcquire("next");
+        Assert.Equal(lease.FencingToken + 1, next!.FencingToken);
+    }
+
+    [Fact]
+    public async Task StaleActivation_ItsWriteIsRefused_AndNeverGrantsASecondHolder()
+    {
+        // Two clusters on one database and service id: the same lock gets one activation in each,
+        // which is exactly a duplicate activation.
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("stale");
+        var serviceId = "stale-" + Guid.NewGuid().ToString("N");
+        await using var one = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        await using var two = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        var id = LockId.Create("stale", Guid.NewGuid().ToString("N"));
+        var first = one.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        var second = two.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+
+        Assert.Null(await second.GetInfo()); // the second activation has read the lock as free
+        var granted = await first.TryAcquire("one");
+        Assert.NotNull(granted);
+
+        // The second activation still believes the lock is free; its conditional write must fail.
+        var refused = await Assert.ThrowsAsync<LockStorageException>(() => second.TryAcquire("two"));
+        Assert.True(refused.IsVersionConflict);
+        Assert.Contains("stored version changed", refused.Message, StringComparison.Ordinal);
+
+        // The refused activation was dropped; the next call re-reads and sees the real holder.
+        Assert.Null(await second.TryAcquire("two"));
+        Assert.Equal("one", (await second.GetInfo())!.Owner);
+        var row = await WorkerLocksView.FindAsync(database, id);
+        Assert.Equal("one", row!.InstanceName);
+        Assert.Equal(granted.Token, row.Token);
+        Assert.Equal(granted.FencingToken, row.FencingToken);
+
+    }
+
+    [Fact]
+    public async Task StaleActivation_ThroughTheClientLibrary_IsRetriedOnAFreshActivationAndAnswersHeld()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("stale");
+        var serviceId = "stale-" + Guid.NewGuid().ToString("N");
+        await using var one = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        await using var two = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        var id = LockId.Create("stale", Guid.NewGuid().ToString("N"));
+        Assert.Null(await two.Grains.GetGrain<ILockGrain>(id.ToGrainKey()).GetInfo()); // a stale view: free
+        await using var held = await one.Locks.TryAcquireAsync(id.Name, id.Key);
+        Assert.NotNull(held);
+
+        var second = await two.Locks.TryAcquireAsync(id.Name, id.Key);
+
+        Assert.Null(second);
+        Assert.Equal(held.FencingToken, (await WorkerLocksView.FindAsync(database, id))!.FencingToken);
+        Assert.True(await held.IsStillValidAsync());
+    }
+
+    [Fact]
+    public async Task StorageOutage_AcquireFailsClearlyAndGrantsNothing_ThenWorksAgainWithoutRestartingTheSilo()
+    {
+        await using var server = await PostgresServer.StartAsync(durable: false);
+        var database = await server.CreateDatabaseAsync("outage");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+        var id = LockId.Create("outage", Guid.NewGuid().ToString("N"));
+        var grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        Assert.Null(await grain.GetInfo()); // activated and read while PostgreSQL was up
+
+        await server.StopAsync();
+        var direct = await Assert.ThrowsAsync<LockStorageException>(() => grain.TryAcquire("w"));
+        Assert.False(direct.IsVersionConflict);
+        Assert.Contains("could not", direct.Message, StringComparison.OrdinalIgnoreCase);
+        await Assert.ThrowsAsync<LockStorageException>(async () => await cluster.Locks.TryAcquireAsync(id.Name, id.Key));
+
+        await server.RestartAsync();
+        Assert.Null(await WorkerLocksView.FindAsync(database, id)); // nothing was granted during the outage
+        await using var handle = await Retry(async () => await cluster.Locks.TryAcquireAsync(id.Name, id.Key));
+        Assert.NotNull(handle);
+        Assert.Equal(handle.Owner, (await WorkerLocksView.FindAsync(database, id))!.InstanceName);
+    }
+
+    [Fact]
+    public async Task Sweep_FreesLocksThatExpiredWhileTheWholeClusterWasDown()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("sweep");
+        var serviceId = "sweep-" + Guid.NewGuid().ToString("N");
+        var id = LockId.Create("sweep", "!room:example.org");
+        await using (var before = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId))
+        {
+            Assert.NotNull(await before.Grains.GetGrain<ILockGrain>(id.ToGrainKey()).TryAcquire("gone-worker"));
+        }
+
+        // Every silo is gone; a new cluster starts later, and no activation of the lock exists.
+        await using var after = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        after.Advance(T + R);
+        Assert.NotNull(await WorkerLocksView.FindAsync(database, id)); // the expired holder is still in the row
+
+        var swept = await after.Grains.GetGrain<ILockSweeperGrain>(0).SweepNow();
+
+        Assert.Equal(1, swept);
+        Assert.Null(await WorkerLocksView.FindAsync(database, id));
+        Assert.True(await WorkerLocksView.StoredAsync(database, id)); // the free row keeps the fencing counter
+        Assert.True(await SweepReminderExistsAsync(database, serviceId));
+    }
+
+    [Fact]
+    public async Task Sweep_DeletesRowsFreeForLongerThanTheRetention_AndFencingStillGrows()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("retention");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+        var id = LockId.Create("retention", Guid.NewGuid().ToString("N"));
+        var grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        var first = await grain.TryAcquire("w");
+        await grain.Release(first!.Token);
+
+        cluster.Advance(TimeSpan.FromHours(1) + R);
+        Assert.Equal(1, await cluster.Grains.GetGrain<ILockSweeperGrain>(0).SweepNow());
+
+        Assert.False(await WorkerLocksView.StoredAsync(database, id));
+        var second = await Retry(() => grain.TryAcquire("w"));
+        Assert.True(second!.FencingToken > first.FencingToken);
+    }
+
+    private static async Task<bool> SweepReminderExistsAsync(string database, string serviceId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansRemindersTable WHERE ServiceId = @s AND GrainId LIKE 'orleanslocks.sweeper/%'", connection);
+        command.Parameters.AddWithValue("s", serviceId);
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+
+    /// <summary>Retries while a just-killed silo or just-restarted server is still being noticed.</summary>
+    private static async Task<TResult> Retry<TResult>(Func<Task<TResult>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception) when (attempt < 20)
+            {
+                await Task.Delay(250);
+            }
+        }
+    }
+}
