@@ -57,7 +57,7 @@ public sealed class LockCluster : IAsyncDisposable
 
     public ILockProvider Locks => Cluster.Client.ServiceProvider.GetRequiredService<ILockProvider>();
 
-    public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null)
+    public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false)
     {
         if (storage == LockStorageKind.Postgres && connectionString is null)
         {
@@ -82,6 +82,11 @@ public sealed class LockCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddOrleansLocks(s => s.ConnectionString = connectionString, lease);
+            if (coHostedProvider)
+            {
+                silo.Services.AddOrleansLocksClient(o => o.Owner = "co-hosted", lease);
+            }
+
             if (connectionString is not null)
             {
                 silo.UseAdoNetReminderService(o =>

@@ -1,0 +1,113 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using OrleansLocks.Client;
+using OrleansLocks.Grains;
+
+namespace OrleansLocks.Tests.Abstractions;
+
+/// <summary>Every option out of range is refused at start-up with a message that names the rule.</summary>
+public sealed class OptionsValidationTests
+{
+    public static TheoryData<TimeSpan, TimeSpan, string> BadLeases => new()
+    {
+        { TimeSpan.Zero, TimeSpan.FromSeconds(1), "LeaseTimeout must be positive" },
+        { TimeSpan.FromMinutes(-1), TimeSpan.FromSeconds(1), "LeaseTimeout must be positive" },
+        { TimeSpan.FromMinutes(2), TimeSpan.Zero, "RenewalInterval must be positive" },
+        { TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(-5), "RenewalInterval must be positive" },
+        { TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(41), "at most a third of LeaseTimeout" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadLeases))]
+    public void LeaseOptions_OutOfRange_AreRefusedNamingTheRule(TimeSpan lease, TimeSpan renewal, string rule)
+    {
+        var result = new LockLeaseOptionsValidator().Validate(null, new LockLeaseOptions { LeaseTimeout = lease, RenewalInterval = renewal });
+        Assert.True(result.Failed);
+        Assert.Contains(rule, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LeaseOptions_Defaults_AreSynapses()
+    {
+        var options = new LockLeaseOptions();
+        Assert.Equal(TimeSpan.FromMinutes(2), options.LeaseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.RenewalInterval);
+        Assert.True(new LockLeaseOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(new LockLeaseOptionsValidator().Validate(null, new LockLeaseOptions { RenewalInterval = TimeSpan.FromSeconds(40) }).Succeeded);
+    }
+
+    public static TheoryData<Action<LockStorageOptions>, string> BadStorage => new()
+    {
+        { o => o.StorageProviderName = "", "StorageProviderName must be a non-empty name" },
+        { o => o.ConnectionString = "  ", "ConnectionString must be null" },
+        { o => o.SweepInterval = TimeSpan.FromSeconds(59), "SweepInterval must be at least 1 minute" },
+        { o => o.FreeRowRetention = TimeSpan.Zero, "FreeRowRetention must be positive" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadStorage))]
+    public void StorageOptions_OutOfRange_AreRefusedNamingTheRule(Action<LockStorageOptions> configure, string rule)
+    {
+        var options = new LockStorageOptions();
+        configure(options);
+        var result = new LockStorageOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(rule, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<Action<LockClientOptions>, string> BadClient => new()
+    {
+        { o => o.Owner = "", LockOwner.Rule },
+        { o => o.Owner = new string('o', 257), LockOwner.Rule },
+        { o => o.Owner = "nul\0", LockOwner.Rule },
+        { o => o.MaxAttempts = 0, "MaxAttempts must be from 1 to 10" },
+        { o => o.MaxAttempts = 11, "MaxAttempts must be from 1 to 10" },
+        { o => o.RetryDelay = TimeSpan.FromMilliseconds(-1), "RetryDelay must be from 0 to 10 seconds" },
+        { o => o.RetryDelay = TimeSpan.FromSeconds(11), "RetryDelay must be from 0 to 10 seconds" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadClient))]
+    public void ClientOptions_OutOfRange_AreRefusedNamingTheRule(Action<LockClientOptions> configure, string rule)
+    {
+        var options = new LockClientOptions();
+        configure(options);
+        var result = new LockClientOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(rule, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ClientOptions_DefaultOwner_IsHostNameAndProcessId()
+    {
+        Assert.Equal($"{Environment.MachineName}/{Environment.ProcessId}", new LockClientOptions().Owner);
+    }
+
+    [Fact]
+    public async Task ClientHost_WithBadOptions_FailsToStartNamingTheRule()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleansClient(client => client
+            .UseLocalhostClustering(gatewayPort: 1)
+            .AddOrleansLocks(configureLease: o => o.RenewalInterval = TimeSpan.FromMinutes(1)));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("at most a third of LeaseTimeout", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SiloHost_WithBadOptions_FailsToStartNamingTheRule()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: Infrastructure.FreePort.Next(), gatewayPort: Infrastructure.FreePort.Next())
+            .AddOrleansLocks(o => o.SweepInterval = TimeSpan.FromSeconds(1)));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("SweepInterval must be at least 1 minute", ex.Message, StringComparison.Ordinal);
+    }
+}

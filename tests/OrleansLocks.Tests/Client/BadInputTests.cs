@@ -1,0 +1,107 @@
+using OrleansLocks.Tests.Infrastructure;
+
+namespace OrleansLocks.Tests.Client;
+
+/// <summary>
+/// Bad input is refused with a message naming the rule, by the client before any network call and by
+/// the grain when called directly, and it changes no lock.
+/// </summary>
+[Collection(MemoryClusterCollection.Name)]
+public sealed class BadInputTests(MemoryClusterFixture fixture)
+{
+    private readonly LockCluster _cluster = fixture.Cluster;
+
+    public static TheoryData<string?, string?, string> BadIds => new()
+    {
+        { "", "key", LockId.NameRule },
+        { new string('n', 129), "key", LockId.NameRule },
+        { "a:b", "key", LockId.NameRule },
+        { "sp ace", "key", LockId.NameRule },
+        { "\u00e9", "key", LockId.NameRule },
+        { null, "key", LockId.NameRule },
+        { "name", "a\0b", LockId.KeyRule },
+        { "name", new string('k', 1025), LockId.KeyRule },
+        { "name", null, LockId.KeyRule },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadIds))]
+    public async Task TryAcquireAsync_WithABadNameOrKey_IsRefusedBeforeAnyCall(string? name, string? key, string rule)
+    {
+        var ex = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await _cluster.Locks.TryAcquireAsync(name!, key!));
+        Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nocolon", "\"name:key\"")]
+    [InlineData("sp ace:key", LockId.NameRule)]
+    [InlineData("name:a\0b", LockId.KeyRule)]
+    public async Task Grain_WithABadGrainKey_RefusesEveryOperationNamingTheRule(string grainKey, string rule)
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(grainKey);
+        foreach (var call in new Func<Task>[] { () => grain.TryAcquire("w"), () => grain.Renew(LockToken.New()), () => grain.Release(LockToken.New()), () => grain.IsStillValid(LockToken.New()), () => grain.GetInfo() })
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public async Task Grain_WithAMissingToken_RefusesNamingTheRuleAndKeepsTheLock(string? token)
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var lease = await grain.TryAcquire("w");
+
+        foreach (var call in new Func<Task>[] { () => grain.Renew(token!), () => grain.Release(token!), () => grain.IsStillValid(token!) })
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Contains(LockToken.Rule, ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.True(await grain.IsStillValid(lease!.Token));
+    }
+
+    [Fact]
+    public async Task Grain_WithAHugeToken_RefusesNamingTheRule()
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => grain.Release(new string('x', 100_000)));
+        Assert.Contains(LockToken.Rule, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Grain_TokenOfAnotherLock_ChangesNothing()
+    {
+        var a = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var b = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var leaseA = await a.TryAcquire("a");
+        var leaseB = await b.TryAcquire("b");
+
+        Assert.False(await b.Release(leaseA!.Token));
+        Assert.Null(await b.Renew(leaseA.Token));
+        Assert.False(await b.IsStillValid(leaseA.Token));
+        Assert.True(await b.IsStillValid(leaseB!.Token));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("nul\0owner")]
+    public async Task Grain_WithABadOwner_RefusesNamingTheRuleAndGrantsNothing(string owner)
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => grain.TryAcquire(owner));
+        Assert.Contains(LockOwner.Rule, ex.Message, StringComparison.Ordinal);
+        Assert.Null(await grain.GetInfo());
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_AlreadyCancelled_ThrowsAndHoldsNothing()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _cluster.Locks.TryAcquireAsync("bad", key, new CancellationToken(canceled: true)));
+        await using var handle = await _cluster.Locks.TryAcquireAsync("bad", key);
+        Assert.NotNull(handle);
+    }
+}
