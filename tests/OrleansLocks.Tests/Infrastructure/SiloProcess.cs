@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace OrleansLocks.Tests.Infrastructure;
+
+/// <summary>The real Silo host (Silo/), started as its own process with environment variables only.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SiloProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int GatewayPort { get; private init; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(SiloAssemblyPath())!,
+        };
+        info.ArgumentList.Add(SiloAssemblyPath());
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var silo = new SiloProcess(process) { GatewayPort = int.Parse(environment["Orleans__GatewayPort"], System.Globalization.CultureInfo.InvariantCulture) };
+        process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
+        process.Exited += (_, _) => silo._started.TrySetException(new InvalidOperationException($"The silo exited with {process.ExitCode} before it started:\n{silo.Output}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var timeout = Task.Delay(TimeSpan.FromSeconds(60));
+        if (await Task.WhenAny(silo._started.Task, timeout) == timeout)
+        {
+            await silo.DisposeAsync();
+            throw new TimeoutException($"The silo did not start within 60 s:\n{silo.Output}");
+        }
+
+        await silo._started.Task;
+        return silo;
+    }
+
+    /// <summary>Ctrl+C: SIGINT, then wait for a clean exit.</summary>
+    public async Task<int> InterruptAsync()
+    {
+        await ProcessRunner.RunAsync("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+
+    private static string SiloAssemblyPath()
+    {
+        var configuration = typeof(SiloProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansLocks.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        if (directory is null)
+        {
+            throw new DirectoryNotFoundException($"OrleansLocks.sln was not found above {AppContext.BaseDirectory}.");
+        }
+
+        var path = Path.Combine(directory.FullName, "Silo", "bin", configuration, "net10.0", "OrleansLocks.Silo.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"The Silo host was not built: {path} is missing.", path);
+    }
+}

@@ -1,0 +1,126 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks.Client;
+using OrleansLocks.Tests.Infrastructure;
+
+namespace OrleansLocks.Tests.Silo;
+
+/// <summary>The Silo host as users run it: a real process, configured by environment only, used by a real client.</summary>
+public sealed class SiloHostProcessTests
+{
+    [Fact]
+    public async Task DevDefault_RunsALockServiceOnLocalhostWithoutADatabase_AndStopsCleanlyOnCtrlC()
+    {
+        var clusterId = "dev-" + Guid.NewGuid().ToString("N");
+        await using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Orleans__ClusterId"] = clusterId,
+            ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        Assert.Contains("in-memory storage", silo.Output, StringComparison.Ordinal);
+
+        using (var client = await StartClientAsync(c => c.UseLocalhostClustering(silo.GatewayPort, "orleanslocks", clusterId), "dev-client"))
+        {
+            var locks = client.Services.GetRequiredService<ILockProvider>();
+            await using var handle = await locks.TryAcquireAsync("purge_room", "!abc:example.org");
+            Assert.NotNull(handle);
+            Assert.Equal("dev-client", handle.Owner);
+            Assert.Null(await locks.TryAcquireAsync("purge_room", "!abc:example.org"));
+            Assert.True(await handle.IsStillValidAsync());
+            await client.StopAsync();
+        }
+
+        Assert.Equal(0, await silo.InterruptAsync());
+    }
+
+    [Fact]
+    public async Task TwoSilosOnPostgres_ApplyTheSchema_ClusterThroughTheDatabase_AndServeLocks()
+    {
+        // A database with no schema at all: the silos apply it themselves (ApplySchema defaults to on).
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("silos", applySchema: false);
+        var clusterId = "pg-" + Guid.NewGuid().ToString("N");
+        var silos = new List<SiloProcess>();
+        try
+        {
+            foreach (var _ in new[] { 1, 2 })
+            {
+                silos.Add(await SiloProcess.StartAsync(new Dictionary<string, string>
+                {
+                    ["ConnectionStrings__OrleansLocks"] = database,
+                    ["Orleans__ClusterId"] = clusterId,
+                    ["Orleans__AdvertisedIP"] = "127.0.0.1",
+                    ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                }));
+            }
+
+            Assert.All(silos, s => Assert.DoesNotContain("in-memory storage", s.Output, StringComparison.Ordinal));
+            Assert.Equal(2, await ActiveSilosAsync(database, clusterId));
+
+            using var client = await StartClientAsync(
+                c => c.Configure<ClusterOptions>(o =>
+                    {
+                        o.ClusterId = clusterId;
+                        o.ServiceId = "orleanslocks";
+                    })
+                    .UseAdoNetClustering(o =>
+                    {
+                        o.Invariant = "Npgsql";
+                        o.ConnectionString = database;
+                    }),
+                "pg-client");
+            var locks = client.Services.GetRequiredService<ILockProvider>();
+            await using (var handle = await locks.TryAcquireAsync("purge_room", "!abc:example.org"))
+            {
+                Assert.NotNull(handle);
+                var row = await WorkerLocksView.FindAsync(database, handle.Id);
+                Assert.NotNull(row);
+                Assert.Equal("pg-client", row.InstanceName);
+                Assert.Equal(handle.FencingToken, row.FencingToken);
+                Assert.Equal(handle.ExpiresAt.ToUnixTimeMilliseconds() - 120_000, row.LastRenewedTs);
+            }
+
+            Assert.Null(await WorkerLocksView.FindAsync(database, LockId.Create("purge_room", "!abc:example.org")));
+            await client.StopAsync();
+            foreach (var silo in silos)
+            {
+                Assert.Equal(0, await silo.InterruptAsync());
+            }
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<IHost> StartClientAsync(Action<IClientBuilder> cluster, string owner)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client =>
+        {
+            cluster(client);
+            client.AddOrleansLocks(o => o.Owner = owner);
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static async Task<long> ActiveSilosAsync(string database, string clusterId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @c AND Status = 3", connection);
+        command.Parameters.AddWithValue("c", clusterId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
