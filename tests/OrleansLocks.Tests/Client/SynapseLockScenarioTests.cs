@@ -119,12 +119,19 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
     public async Task L5_Drop_AHandleDroppedWithoutReleaseStopsRenewingAndExpires()
     {
         var key = NewKey();
-        await AcquireAndDropAsync(key);
+        var lastRenewed = await AcquireAndDropAsync(key);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
-        await Cluster.AdvanceAsync(2 * T, R);
+        // Step by step, so that a renewal (if the dropped handle still sent one) would land: the grain
+        // answers in order, so GetInfo after a step sees any renewal sent during that step.
+        for (var moved = TimeSpan.Zero; moved < 2 * T; moved += R)
+        {
+            Cluster.Advance(R);
+            var info = await GrainInfoAsync(key);
+            Assert.True(info is null || info.LastRenewedAt == lastRenewed, $"the dropped handle renewed at {info?.LastRenewedAt:O}");
+        }
 
         await using var b = await Locks.TryAcquireAsync("name", key);
         Assert.NotNull(b);
@@ -154,15 +161,16 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
         Cluster.Grains.GetGrain<ILockGrain>(LockId.Create("name", key).ToGrainKey()).GetInfo();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private async Task AcquireAndDropAsync(string key)
+    private async Task<DateTimeOffset> AcquireAndDropAsync(string key)
     {
         var handle = await Locks.TryAcquireAsync("name", key);
         Assert.NotNull(handle);
 
-        // Renewals keep working while the handle is alive.
+        // Renewals work while the handle is alive.
         var before = handle.ExpiresAt;
         Cluster.Advance(R);
         await Eventually.TrueAsync(() => handle.ExpiresAt > before, "the handle renewed before being dropped");
+        return (await GrainInfoAsync(key))!.LastRenewedAt;
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -304,6 +304,10 @@ public abstract class LockGrainContractTests(LockCluster cluster)
         var stored = await Cluster.StoredStateAsync(id);
         Assert.Equal(lease.ExpiresAt.ToUnixTimeMilliseconds(), stored.FreedAt);
         Assert.Equal(lease.FencingToken, stored.FencingToken);
+        if (Cluster.ConnectionString is { } database)
+        {
+            Assert.Null(await WorkerLocksView.FindAsync(database, id));
+        }
     }
 }
 

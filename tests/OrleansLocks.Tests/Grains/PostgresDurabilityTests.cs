@@ -15,6 +15,43 @@ public sealed class PostgresDurabilityTests
     private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
 
     [Fact]
+    public async Task WorkerLocksView_MirrorsSynapsesTable_ForHeldLocksOnly()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("view");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+        var id = LockId.Create("purge_room", $"!{Guid.NewGuid():N}:example.org");
+        var grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        var lease = await grain.TryAcquire("worker1");
+        cluster.Advance(R);
+        lease = await grain.Renew(lease!.Token);
+
+        var row = await WorkerLocksView.FindAsync(database, id);
+
+        Assert.Equal(new WorkerLocksView.Row("purge_room", id.Key, "worker1", lease!.Token, lease.LastRenewedAt.ToUnixTimeMilliseconds(), lease.FencingToken), row);
+        await grain.Release(lease.Token);
+        Assert.Null(await WorkerLocksView.FindAsync(database, id));
+        Assert.True(await WorkerLocksView.StoredAsync(database, id));
+    }
+
+    [Fact]
+    public async Task StoredState_IsPlainJsonWithoutDotNetTypeNames()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("json");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+        var id = LockId.Create("json", "k");
+        await cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey()).TryAcquire("w");
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT convert_from(PayloadBinary, 'UTF8') FROM OrleansStorage WHERE GrainTypeString = 'orleanslocks.lock'", connection);
+        var json = (string)(await command.ExecuteScalarAsync())!;
+
+        Assert.StartsWith("{\"name\":\"json\",\"key\":\"k\",\"token\":", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("$type", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("OrleansLocks", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SiloKill_HeldLockStaysHeldWithSameTokenAndFencingToken_AndFencingGrowsAfterwards()
     {
         await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 2);
