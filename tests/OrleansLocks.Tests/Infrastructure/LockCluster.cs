@@ -124,19 +124,6 @@ public sealed class LockCluster : IAsyncDisposable
         ClientClock.Advance(by);
     }
 
-    /// <summary>Advances both clocks in steps, running <paramref name="afterEachStep"/> after each.</summary>
-    public async Task AdvanceAsync(TimeSpan total, TimeSpan step, Func<Task>? afterEachStep = null)
-    {
-        for (var moved = TimeSpan.Zero; moved < total; moved += step)
-        {
-            Advance(step);
-            if (afterEachStep is not null)
-            {
-                await afterEachStep();
-            }
-        }
-    }
-
     /// <summary>Which silo currently hosts the activation of <paramref name="grain"/>, if any.</summary>
     public InProcessSiloHandle? HostOf(IAddressable grain) =>
         Cluster.TryGetGrainContext(grain.GetGrainId(), out var context)
