@@ -16,7 +16,13 @@ internal sealed class PostgresStoredLockCatalog(IOptions<LockStorageOptions> sto
 
     public async Task<IReadOnlyList<LockId>> FindSweepableAsync(DateTimeOffset now, DateTimeOffset freedBefore, int limit, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(storage.Value.ConnectionString);
+        if (storage.Value.ConnectionString is not { } connectionString)
+        {
+            // In-memory storage: nothing outlives the silos, so there is nothing to sweep.
+            return [];
+        }
+
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(Query, connection);
         command.Parameters.AddWithValue("service_id", cluster.Value.ServiceId);

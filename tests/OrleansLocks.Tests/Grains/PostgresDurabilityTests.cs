@@ -1,4 +1,5 @@
 using Npgsql;
+using OrleansLocks.Client;
 using OrleansLocks.Grains.Sweep;
 using OrleansLocks.Tests.Infrastructure;
 
@@ -68,8 +69,24 @@ public sealed class PostgresDurabilityTests
         }
         while (cluster.HostOf(grain) != cluster.Cluster.Silos[1]);
 
+        // And a lock held through the client library, on the same silo.
+        LockHandle handle;
+        while (true)
+        {
+            handle = (await cluster.Locks.TryAcquireAsync("kill", Guid.NewGuid().ToString("N")))!;
+            if (cluster.HostOf(cluster.Grains.GetGrain<ILockGrain>(handle.Id.ToGrainKey())) == cluster.Cluster.Silos[1])
+            {
+                break;
+            }
+
+            await handle.DisposeAsync();
+        }
+
         await cluster.Cluster.KillSiloAsync(cluster.Cluster.Silos[1]);
 
+        // Through the client library, the transient fault of the dead silo is retried, not surfaced.
+        Assert.True(await handle.IsStillValidAsync());
+        Assert.Equal(handle.FencingToken, (await cluster.Grains.GetGrain<ILockGrain>(handle.Id.ToGrainKey()).GetInfo())!.FencingToken);
         var info = await Retry(() => grain.GetInfo());
         Assert.NotNull(info);
         Assert.Equal(lease.FencingToken, info.FencingToken);
@@ -86,12 +103,9 @@ public sealed class PostgresDurabilityTests
     [Fact]
     public async Task StaleActivation_ItsWriteIsRefused_AndNeverGrantsASecondHolder()
     {
-        // Two clusters on one database and service id: the same lock gets one activation in each,
-        // which is exactly a duplicate activation.
-        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("stale");
-        var serviceId = "stale-" + Guid.NewGuid().ToString("N");
-        await using var one = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
-        await using var two = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        var (database, one, two) = await StartTwinClustersAsync();
+        await using var _ = one;
+        await using var __ = two;
         var id = LockId.Create("stale", Guid.NewGuid().ToString("N"));
         var first = one.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
         var second = two.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
@@ -112,16 +126,14 @@ public sealed class PostgresDurabilityTests
         Assert.Equal("one", row!.InstanceName);
         Assert.Equal(granted.Token, row.Token);
         Assert.Equal(granted.FencingToken, row.FencingToken);
-
     }
 
     [Fact]
     public async Task StaleActivation_ThroughTheClientLibrary_IsRetriedOnAFreshActivationAndAnswersHeld()
     {
-        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("stale");
-        var serviceId = "stale-" + Guid.NewGuid().ToString("N");
-        await using var one = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
-        await using var two = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        var (database, one, two) = await StartTwinClustersAsync();
+        await using var _ = one;
+        await using var __ = two;
         var id = LockId.Create("stale", Guid.NewGuid().ToString("N"));
         Assert.Null(await two.Grains.GetGrain<ILockGrain>(id.ToGrainKey()).GetInfo()); // a stale view: free
         await using var held = await one.Locks.TryAcquireAsync(id.Name, id.Key);
@@ -197,6 +209,19 @@ public sealed class PostgresDurabilityTests
         Assert.False(await WorkerLocksView.StoredAsync(database, id));
         var second = await Retry(() => grain.TryAcquire("w"));
         Assert.True(second!.FencingToken > first.FencingToken);
+    }
+
+    /// <summary>
+    /// Two clusters on one database and service id: the same lock gets one activation in each,
+    /// which is exactly a duplicate activation.
+    /// </summary>
+    private static async Task<(string Database, LockCluster One, LockCluster Two)> StartTwinClustersAsync()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("stale");
+        var serviceId = "stale-" + Guid.NewGuid().ToString("N");
+        var one = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        var two = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
+        return (database, one, two);
     }
 
     private static async Task<bool> SweepReminderExistsAsync(string database, string serviceId)
