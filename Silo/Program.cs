@@ -7,7 +7,13 @@ using OrleansLocks;
 
 // The OrleansLocks service: a silo hosting the lock grains, configured only from appsettings*.json
 // and environment variables (e.g. ConnectionStrings__OrleansLocks, Orleans__SiloPort).
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings*.json are read from the build output, so `dotnet run --project Silo` finds them
+// whatever the current directory is.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
 var configuration = builder.Configuration;
 var connectionString = configuration.GetConnectionString("OrleansLocks");
 if (string.IsNullOrWhiteSpace(connectionString))

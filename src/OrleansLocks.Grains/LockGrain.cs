@@ -20,7 +20,7 @@ namespace OrleansLocks.Grains;
 [GrainType(GrainTypeName)]
 internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 {
-    /// <summary>Pinned grain type: stored rows are keyed by it, so it never changes.</summary>
+    /// <summary>Pinned grain type: grain ids, reminders and logs carry it, so it never changes.</summary>
     public const string GrainTypeName = "orleanslocks.lock";
 
     /// <summary>
@@ -32,14 +32,17 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
     private const int MaxAcquireIdLength = 64;
 
     private readonly IGrainStorage _storage;
+
+    // The storage envelope (last state read or written, with its ETag) and the state this
+    // activation answers from: they differ only while a write is in flight.
     private readonly GrainState<LockState> _state = new(new LockState());
-    private LockState _current = new();
     private readonly TimeProvider _time;
     private readonly long _leaseMs;
     private readonly long _retentionMs;
     private readonly ILogger _logger;
     private readonly LockId? _id;
     private readonly string? _idError;
+    private LockState _current = new();
     private bool _loaded;
     private IGrainTimer? _expiryTimer;
 
@@ -265,6 +268,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
         // What storage now holds is unknown (the write may have committed before the error), so
         // this activation stops answering from memory: it is dropped and the next call re-reads.
         _state.State = _current;
+        _loaded = false;
         DeactivateOnIdle();
         if (ex is InconsistentStateException)
         {
@@ -302,7 +306,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
         }
     }
 
-    private LockState Freed(LockState current, long now)
+    private static LockState Freed(LockState current, long now)
     {
         var next = current.Clone();
         next.Token = null;

@@ -36,7 +36,8 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(SiloAssemblyPath())!,
+            // Not the build output: the host must find its appsettings*.json wherever it is started from.
+            WorkingDirectory = Path.GetTempPath(),
         };
         info.ArgumentList.Add(SiloAssemblyPath());
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";

@@ -23,6 +23,7 @@ public sealed class SiloHostProcessTests
             ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         Assert.Contains("in-memory storage", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("SiloOptionsLogger", silo.Output, StringComparison.Ordinal); // appsettings.json's log levels applied
 
         using (var client = await StartClientAsync(c => c.UseLocalhostClustering(silo.GatewayPort, "orleanslocks", clusterId), "dev-client"))
         {
