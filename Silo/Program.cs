@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansLocks;
@@ -26,7 +27,11 @@ var clusterId = cluster["ClusterId"] ?? "orleanslocks";
 var serviceId = cluster["ServiceId"] ?? "orleanslocks";
 var siloPort = cluster.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
 var gatewayPort = cluster.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
-var advertisedIp = cluster["AdvertisedIP"];
+IPAddress? advertisedIp = null;
+if (cluster["AdvertisedIP"] is { Length: > 0 } advertised && !IPAddress.TryParse(advertised, out advertisedIp))
+{
+    return Refuse($"Orleans:AdvertisedIP must be an IP address (such as 10.0.0.5), but is '{advertised}'.");
+}
 
 builder.UseOrleans(silo =>
 {
@@ -48,7 +53,7 @@ builder.UseOrleans(silo =>
         }
         else
         {
-            silo.ConfigureEndpoints(IPAddress.Parse(advertisedIp), siloPort, gatewayPort, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(advertisedIp, siloPort, gatewayPort, listenOnAnyHostAddress: true);
         }
 
         silo.UseAdoNetClustering(o =>
@@ -73,4 +78,19 @@ builder.UseOrleans(silo =>
         lease => configuration.GetSection(LockLeaseOptions.SectionName).Bind(lease));
 });
 
-await builder.Build().RunAsync();
+try
+{
+    await builder.Build().RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    return Refuse(ex.Message);
+}
+
+// A configuration mistake: say which rule it breaks and exit with 1, without a stack trace.
+static int Refuse(string reason)
+{
+    Console.Error.WriteLine($"OrleansLocks cannot start: {reason}");
+    return 1;
+}

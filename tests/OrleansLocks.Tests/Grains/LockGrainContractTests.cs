@@ -89,6 +89,35 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     }
 
     [Fact]
+    public async Task TryAcquire_RetriedWithTheSameAttemptId_ReturnsTheSameLease()
+    {
+        // A client whose first answer was lost retries with the same attempt id: it must get its
+        // grant back, not "held" (by itself).
+        var id = NewLock();
+        RequestContext.Set(LockRequestContext.AcquireIdKey, "attempt-1");
+        try
+        {
+            var first = await Grain(id).TryAcquire("w");
+            var retried = await Grain(id).TryAcquire("w");
+            Assert.Equal(first, retried);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        RequestContext.Set(LockRequestContext.AcquireIdKey, "attempt-2");
+        try
+        {
+            Assert.Null(await Grain(id).TryAcquire("w"));
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+    }
+
+    [Fact]
     public async Task Renew_WithHolderToken_ExtendsLeaseKeepingTokenAndFencingToken()
     {
         var id = NewLock();

@@ -51,7 +51,11 @@ public sealed class SiloProcess : IAsyncDisposable
         var silo = new SiloProcess(process) { GatewayPort = int.Parse(environment["Orleans__GatewayPort"], System.Globalization.CultureInfo.InvariantCulture) };
         process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
-        process.Exited += (_, _) => silo._started.TrySetException(new InvalidOperationException($"The silo exited with {process.ExitCode} before it started:\n{silo.Output}"));
+        process.Exited += (_, _) =>
+        {
+            process.WaitForExit(); // drains the redirected output before it is quoted
+            silo._started.TrySetException(new InvalidOperationException($"The silo exited with {process.ExitCode} before it started:\n{silo.Output}"));
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -102,6 +102,24 @@ public sealed class SiloHostProcessTests
         }
     }
 
+    [Theory]
+    [InlineData("OrleansLocks__Lease__RenewalInterval", "00:01:00", "RenewalInterval must be at most a third of LeaseTimeout")]
+    [InlineData("OrleansLocks__Storage__SweepInterval", "00:00:10", "SweepInterval must be at least 1 minute")]
+    [InlineData("Orleans__AdvertisedIP", "not-an-ip", "Orleans:AdvertisedIP must be an IP address")]
+    public async Task BadConfiguration_StopsTheSiloAtStartNamingTheRule(string setting, string value, string rule)
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__OrleansLocks"] = setting.StartsWith("Orleans__", StringComparison.Ordinal) ? "Host=127.0.0.1;Port=1" : "",
+            ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [setting] = value,
+        }));
+        Assert.Contains("exited with 1 ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("OrleansLocks cannot start", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<IHost> StartClientAsync(Action<IClientBuilder> cluster, string owner)
     {
         var builder = Host.CreateApplicationBuilder();
