@@ -82,6 +82,22 @@ CREATE TABLE IF NOT EXISTS OrleansMembershipTable
         FOREIGN KEY (DeploymentId) REFERENCES OrleansMembershipVersionTable (DeploymentId)
 );
 
+-- Moves the cluster's table version on by one, only for a caller that presents the
+-- current version (membership's optimistic concurrency). True when it moved.
+CREATE OR REPLACE FUNCTION orleans_membership_bump(p_deployment_id text, p_table_version integer)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    UPDATE OrleansMembershipVersionTable
+       SET Version = Version + 1,
+           Timestamp = now()
+     WHERE DeploymentId = p_deployment_id
+       AND Version = p_table_version;
+    RETURN FOUND;
+END
+$fn$;
+
 -- Adds a silo row, but only for a caller that holds the current table version.
 -- Returns 1 when the row was added (and the version bumped), 0 otherwise; on 0
 -- nothing is changed (a duplicate row undoes the version bump).
@@ -102,12 +118,7 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
     BEGIN
-        UPDATE OrleansMembershipVersionTable
-           SET Version = Version + 1,
-               Timestamp = now()
-         WHERE DeploymentId = p_deployment_id
-           AND Version = p_table_version;
-        IF NOT FOUND THEN
+        IF NOT orleans_membership_bump(p_deployment_id, p_table_version) THEN
             RETURN 0;  -- stale or unknown table version
         END IF;
 
@@ -142,13 +153,8 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
     BEGIN
-        UPDATE OrleansMembershipVersionTable
-           SET Version = Version + 1,
-               Timestamp = now()
-         WHERE DeploymentId = p_deployment_id
-           AND Version = p_table_version;
-        IF NOT FOUND THEN
-            RETURN 0;
+        IF NOT orleans_membership_bump(p_deployment_id, p_table_version) THEN
+            RETURN 0;  -- stale or unknown table version
         END IF;
 
         UPDATE OrleansMembershipTable
