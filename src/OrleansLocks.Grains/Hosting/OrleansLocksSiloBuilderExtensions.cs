@@ -66,7 +66,7 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());
         return services;
     }
 }
