@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OrleansLocks.Client;
 using OrleansLocks.Tests.Infrastructure;
 
@@ -79,6 +80,32 @@ public sealed class LockHandleTests(MemoryClusterFixture fixture)
         Assert.False(await handle.IsStillValidAsync());
         await handle.DisposeAsync();
         Assert.Equal("thief", (await grain.GetInfo())!.Owner);
+        Assert.Contains(
+            _cluster.ClientLogs.GetSnapshot(),
+            r => r.Level == LogLevel.Warning && r.Id.Id == 2003 && r.Message.Contains(handle.Id.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Tokens_AreNeverLogged()
+    {
+        var key = NewKey();
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("handle", key).ToGrainKey());
+        var lease = await grain.TryAcquire("raw");
+        await using (var refused = await _cluster.Locks.TryAcquireAsync("handle", key))
+        {
+            Assert.Null(refused);
+        }
+
+        await grain.Release(lease!.Token);
+        await using (var handle = await _cluster.Locks.TryAcquireAsync("handle", key))
+        {
+            _cluster.Advance(R);
+            await Eventually.TrueAsync(() => handle!.ExpiresAt > lease.ExpiresAt, "the handle renewed");
+        }
+
+        var logged = _cluster.ClientLogs.GetSnapshot();
+        Assert.Contains(logged, r => r.Id.Id == 2001 && r.Message.Contains(key, StringComparison.Ordinal)); // acquired, at Debug
+        Assert.DoesNotContain(logged, r => r.Message.Contains(lease.Token, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using OrleansLocks.Client;
 using OrleansLocks.Tests.Infrastructure;
 
@@ -135,6 +136,9 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
 
         await using var b = await Locks.TryAcquireAsync("name", key);
         Assert.NotNull(b);
+        Assert.Contains(
+            Cluster.ClientLogs.GetSnapshot(),
+            r => r.Level == LogLevel.Error && r.Id.Id == 2005 && r.Message.Contains(b.Id.ToString(), StringComparison.Ordinal));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -28,8 +29,9 @@ public sealed class LockCluster : IAsyncDisposable
 {
     public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private LockCluster(InProcessTestCluster cluster, FakeTimeProvider siloClock, FakeTimeProvider clientClock, string? connectionString, LockStorageKind storage)
+    private LockCluster(InProcessTestCluster cluster, FakeTimeProvider siloClock, FakeTimeProvider clientClock, FakeLogCollector clientLogs, string? connectionString, LockStorageKind storage)
     {
+        ClientLogs = clientLogs;
         Cluster = cluster;
         SiloClock = siloClock;
         ClientClock = clientClock;
@@ -53,6 +55,9 @@ public sealed class LockCluster : IAsyncDisposable
 
     public LockStorageKind Storage { get; }
 
+    /// <summary>What the cluster's client logged (every client it started), for asserting on log records.</summary>
+    public FakeLogCollector ClientLogs { get; }
+
     public IGrainFactory Grains => Cluster.Client;
 
     public ILockProvider Locks => Cluster.Client.ServiceProvider.GetRequiredService<ILockProvider>();
@@ -67,6 +72,7 @@ public sealed class LockCluster : IAsyncDisposable
 
         var siloClock = new FakeTimeProvider(Epoch);
         var clientClock = new FakeTimeProvider(Epoch);
+        var clientLogs = new FakeLogCollector();
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         if (serviceId is not null)
@@ -100,11 +106,12 @@ public sealed class LockCluster : IAsyncDisposable
         {
             client.AddOrleansLocks(configureLease: lease);
             UseClock(client.Services, clientClock);
+            client.Services.AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(clientLogs)).AddFilter("OrleansLocks", LogLevel.Trace));
             client.Services.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new LockCluster(cluster, siloClock, clientClock, connectionString, storage);
+        return new LockCluster(cluster, siloClock, clientClock, clientLogs, connectionString, storage);
     }
 
     /// <summary>
