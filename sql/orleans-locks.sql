@@ -196,7 +196,7 @@ CREATE TABLE IF NOT EXISTS OrleansStorage
     GrainIdN1              bigint        NOT NULL,
     GrainTypeHash          integer       NOT NULL,
     GrainTypeString        varchar(512)  NOT NULL,
-    GrainIdExtensionString varchar(1024) NULL,
+    GrainIdExtensionString text          NULL,  -- a lock's grain key is up to 1153 characters
     ServiceId              varchar(150)  NOT NULL,
     PayloadBinary          bytea         NULL,
     ModifiedOn             timestamptz   NOT NULL DEFAULT now(),
@@ -268,12 +268,12 @@ $fn$;
 -- =============================================================================
 
 -- GrainId is the textual grain id ("<grain type>/<key>"), e.g.
--- "orleanslocks.lock/purge_room:!abc:example.org"; sized for long lock keys.
+-- "orleanslocks.lock/purge_room:!abc:example.org"; text, for long lock keys.
 -- GrainHash is the grain's uniform hash (uint) stored as a signed integer.
 CREATE TABLE IF NOT EXISTS OrleansRemindersTable
 (
     ServiceId    varchar(150)   NOT NULL,
-    GrainId      varchar(1024)  NOT NULL,
+    GrainId      text           NOT NULL,
     ReminderName varchar(150)   NOT NULL,
     StartTime    timestamptz(3) NOT NULL,
     Period       bigint         NOT NULL,

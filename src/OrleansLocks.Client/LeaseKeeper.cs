@@ -81,14 +81,28 @@ internal sealed class LeaseKeeper
 
     public void ReportReleaseFailure(Exception exception) => Log.ReleaseFailed(_logger, exception, Id, Lease.ExpiresAt);
 
-    /// <summary>The handle was garbage-collected while still holding the lock: stop renewing, say so.</summary>
+    /// <summary>
+    /// The handle was garbage-collected while still holding the lock: stop renewing, say so, and
+    /// cancel the lost token, which work started under the handle may still be watching.
+    /// </summary>
     public void Abandon()
     {
         if (Interlocked.CompareExchange(ref _state, Abandoned, Active) == Active)
         {
             Stop();
             Log.HandleAbandoned(_logger, Id, Lease.ExpiresAt);
+            SignalLost();
         }
+    }
+
+    /// <summary>
+    /// The host is stopping: tell the work running under this handle that the lock is going (another
+    /// process may take it as soon as it is released), then release it.
+    /// </summary>
+    public Task ReleaseOnShutdownAsync(CancellationToken cancellationToken)
+    {
+        SignalLost();
+        return ReleaseAsync(cancellationToken);
     }
 
     private void OnRenewalDue()
@@ -163,6 +177,11 @@ internal sealed class LeaseKeeper
 
         Stop();
         Log.LeaseLost(_logger, Id, reason);
+        SignalLost();
+    }
+
+    private void SignalLost()
+    {
         try
         {
             _lost.Cancel();

@@ -73,7 +73,7 @@ internal sealed class LockProvider : ILockProvider
         {
             try
             {
-                await keeper.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+                await keeper.ReleaseOnShutdownAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

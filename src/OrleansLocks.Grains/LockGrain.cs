@@ -170,7 +170,8 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
         if (current.Token is null && _state.RecordExists && current.FreedAt + _retentionMs <= now)
         {
-            // Free for longer than the retention: drop the row. The next grant's fencing token
+            // Free for longer than the retention: clear the state (the row and its version stay, so
+            // no stale activation's ETag can ever match again). The next grant's fencing token
             // starts from the clock floor, which is beyond every token this row ever issued.
             await ClearAsync(id);
             DeactivateOnIdle();
@@ -259,7 +260,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
         }
         catch (Exception ex)
         {
-            throw StorageFailure(ex, "delete", id);
+            throw StorageFailure(ex, "clear", id);
         }
     }
 
@@ -321,8 +322,8 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
     private long NextFencingToken(LockState current, long now)
     {
-        // With a stored row, +1. Without one (never used, or cleaned up after FreeRowRetention),
-        // start from the clock in microseconds: past every token the deleted row could have issued.
+        // With a stored state, +1. Without one (never used, or cleared after FreeRowRetention),
+        // start from the clock in microseconds: past every token the cleared state could have issued.
         var floor = now * 1000;
         return _state.RecordExists ? current.FencingToken + 1 : Math.Max(current.FencingToken + 1, floor);
     }

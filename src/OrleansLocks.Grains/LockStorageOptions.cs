@@ -32,9 +32,10 @@ public sealed class LockStorageOptions
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// How long a free lock's row is kept before the sweep deletes it. While the row exists, fencing
-    /// tokens continue from it (+1); a lock with no row starts from the clock (microseconds since
-    /// the epoch), so this must exceed the worst clock skew between silos.
+    /// How long a free lock's state is kept before the sweep clears it (the row itself stays, with its
+    /// version, so a stale activation can never write over a newer lock). While the state exists,
+    /// fencing tokens continue from it (+1); a lock with no state starts from the clock (microseconds
+    /// since the epoch), so this must exceed the worst clock skew between silos.
     /// </summary>
     /// <value>The default is 1 hour.</value>
     public TimeSpan FreeRowRetention { get; set; } = TimeSpan.FromHours(1);

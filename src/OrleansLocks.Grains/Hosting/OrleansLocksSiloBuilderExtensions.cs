@@ -37,7 +37,10 @@ public static class OrleansLocksSiloBuilderExtensions
                 options.Invariant = "Npgsql";
                 options.ConnectionString = connectionString;
                 options.GrainStorageSerializer = serializer;
-                options.DeleteStateOnClear = true;
+
+                // Never delete rows: a re-created row would restart its version at 1, and a stale
+                // activation's old ETag could then match it. Clearing keeps the row and its version.
+                options.DeleteStateOnClear = false;
             });
         }
         else

@@ -5,7 +5,7 @@ namespace OrleansLocks.Grains.Sweep;
 public interface ILockSweepTarget : IGrainWithStringKey
 {
     /// <summary>
-    /// Frees the lock if its lease expired, or deletes its row if it has been free for longer than
+    /// Frees the lock if its lease expired, or clears its stored state if it has been free for longer than
     /// <see cref="LockStorageOptions.FreeRowRetention"/>.
     /// </summary>
     /// <returns>Whether anything was written.</returns>

@@ -3,7 +3,7 @@ namespace OrleansLocks.Grains.Sweep;
 /// <summary>
 /// The cluster-wide sweep of stored locks (one grain, key 0), driven by a reminder so that it runs
 /// even after every silo restarted: locks whose lease expired while no activation watched them are
-/// freed, and rows free for longer than the retention are deleted.
+/// freed, and the state of rows free for longer than the retention is cleared.
 /// </summary>
 [Alias("OrleansLocks.ILockSweeperGrain")]
 public interface ILockSweeperGrain : IGrainWithIntegerKey
@@ -13,7 +13,7 @@ public interface ILockSweeperGrain : IGrainWithIntegerKey
     Task Start();
 
     /// <summary>Sweeps now.</summary>
-    /// <returns>How many stored locks were freed or removed.</returns>
+    /// <returns>How many stored locks were freed or cleared.</returns>
     [Alias("SweepNow")]
     Task<int> SweepNow();
 }

@@ -142,6 +142,19 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
     }
 
     [Fact]
+    public async Task L5_Drop_TheDroppedHandlesLostTokenIsCancelled()
+    {
+        var lost = await AcquireAndKeepOnlyTheLostTokenAsync(NewKey());
+        Assert.False(lost.IsCancellationRequested);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        // Work still running under the dropped handle must learn that nobody renews its lock.
+        await Eventually.TrueAsync(() => lost.IsCancellationRequested, "the dropped handle's HandleLostToken was cancelled");
+    }
+
+    [Fact]
     public async Task L6_Shutdown_StoppingTheClientHostReleasesEveryLockItHolds()
     {
         var key1 = NewKey();
@@ -153,6 +166,10 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
 
         // Stop the client host holding both; a second client takes its place.
         await Cluster.RestartClientAsync();
+
+        // Work still running under those handles is told, since another process may now take them.
+        Assert.True(held1.HandleLostToken.IsCancellationRequested);
+        Assert.True(held2.HandleLostToken.IsCancellationRequested);
 
         // No clock advance: the locks were released at shutdown, not left to expire.
         await using var again1 = await Locks.TryAcquireAsync("name", key1);
@@ -175,6 +192,14 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
         Cluster.Advance(R);
         await Eventually.TrueAsync(() => handle.ExpiresAt > before, "the handle renewed before being dropped");
         return (await GrainInfoAsync(key))!.LastRenewedAt;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async Task<CancellationToken> AcquireAndKeepOnlyTheLostTokenAsync(string key)
+    {
+        var handle = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(handle);
+        return handle.HandleLostToken;
     }
 
     private static void InterlockedMax(ref int target, int value)

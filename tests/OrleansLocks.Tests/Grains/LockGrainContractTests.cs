@@ -35,6 +35,17 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     }
 
     [Fact]
+    public async Task TryAcquire_WithTheLongestNameAndKey_Works()
+    {
+        // 1024 characters of three UTF-8 bytes each, plus a colon, after a 128-character name.
+        var id = LockId.Create(new string('n', LockId.MaxNameLength), ":" + new string('\u4e2d', LockId.MaxKeyLength - 1));
+        var lease = await Grain(id).TryAcquire("w");
+        Assert.NotNull(lease);
+        Assert.True(await Grain(id).IsStillValid(lease.Token));
+        Assert.Equal(lease.Token, (await Cluster.StoredStateAsync(id)).Token);
+    }
+
+    [Fact]
     public async Task TryAcquire_TwoGrants_HaveDifferentTokens()
     {
         var first = await Grain(NewLock()).TryAcquire("a");

@@ -31,7 +31,7 @@ public sealed class PostgresDurabilityTests
         Assert.Equal(new WorkerLocksView.Row("purge_room", id.Key, "worker1", lease!.Token, lease.LastRenewedAt.ToUnixTimeMilliseconds(), lease.FencingToken), row);
         await grain.Release(lease.Token);
         Assert.Null(await WorkerLocksView.FindAsync(database, id));
-        Assert.True(await WorkerLocksView.StoredAsync(database, id));
+        Assert.True(await WorkerLocksView.HasStoredStateAsync(database, id));
     }
 
     [Fact]
@@ -147,6 +147,32 @@ public sealed class PostgresDurabilityTests
     }
 
     [Fact]
+    public async Task StaleActivation_AfterTheFreeRowWasCleanedUp_IsStillRefused()
+    {
+        var (_, one, two) = await StartTwinClustersAsync();
+        await using var _1 = one;
+        await using var _2 = two;
+        var id = LockId.Create("stale", Guid.NewGuid().ToString("N"));
+        var current = one.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        var stale = two.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        var first = await current.TryAcquire("one");
+        await current.Release(first!.Token);
+        Assert.Null(await stale.GetInfo()); // the stale activation has read the free row
+
+        // The row is cleaned up after the retention, then the lock is granted and renewed again.
+        one.Advance(TimeSpan.FromHours(1) + R);
+        two.Advance(TimeSpan.FromHours(1) + R);
+        Assert.True(await one.Grains.GetGrain<ILockSweepTarget>(id.ToGrainKey()).Sweep());
+        var second = await Retry(() => current.TryAcquire("one"));
+        Assert.NotNull(await current.Renew(second!.Token));
+
+        var refused = await Assert.ThrowsAsync<LockStorageException>(() => stale.TryAcquire("two"));
+        Assert.True(refused.IsVersionConflict);
+        Assert.True(await current.IsStillValid(second.Token));
+        Assert.Null(await stale.TryAcquire("two"));
+    }
+
+    [Fact]
     public async Task StorageOutage_AcquireFailsClearlyAndGrantsNothing_ThenWorksAgainWithoutRestartingTheSilo()
     {
         await using var server = await PostgresServer.StartAsync(durable: false);
@@ -189,12 +215,12 @@ public sealed class PostgresDurabilityTests
 
         Assert.Equal(1, swept);
         Assert.Null(await WorkerLocksView.FindAsync(database, id));
-        Assert.True(await WorkerLocksView.StoredAsync(database, id)); // the free row keeps the fencing counter
+        Assert.True(await WorkerLocksView.HasStoredStateAsync(database, id)); // the free row keeps the fencing counter
         Assert.True(await SweepReminderExistsAsync(database, serviceId));
     }
 
     [Fact]
-    public async Task Sweep_DeletesRowsFreeForLongerThanTheRetention_AndFencingStillGrows()
+    public async Task Sweep_ClearsRowsFreeForLongerThanTheRetention_AndFencingStillGrows()
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("retention");
         await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
@@ -206,7 +232,7 @@ public sealed class PostgresDurabilityTests
         cluster.Advance(TimeSpan.FromHours(1) + R);
         Assert.Equal(1, await cluster.Grains.GetGrain<ILockSweeperGrain>(0).SweepNow());
 
-        Assert.False(await WorkerLocksView.StoredAsync(database, id));
+        Assert.False(await WorkerLocksView.HasStoredStateAsync(database, id));
         var second = await Retry(() => grain.TryAcquire("w"));
         Assert.True(second!.FencingToken > first.FencingToken);
     }

@@ -27,12 +27,12 @@ public static class WorkerLocksView
         return row;
     }
 
-    /// <summary>Whether any stored row (held or free) exists for the lock.</summary>
-    public static async Task<bool> StoredAsync(string connectionString, LockId id)
+    /// <summary>Whether the lock's row holds a state (held or free); false when there is no row or its state was cleared.</summary>
+    public static async Task<bool> HasStoredStateAsync(string connectionString, LockId id)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleans_locks WHERE lock_name = @n AND lock_key = @k", connection);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleans_locks WHERE lock_name = @n AND lock_key = @k AND has_state", connection);
         command.Parameters.AddWithValue("n", id.Name);
         command.Parameters.AddWithValue("k", id.Key);
         return (long)(await command.ExecuteScalarAsync())! > 0;
