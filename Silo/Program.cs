@@ -87,6 +87,10 @@ catch (OptionsValidationException ex)
 {
     return Refuse(ex.Message);
 }
+catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+{
+    return Refuse(string.Join(" ", ex.InnerExceptions.Select(e => e.Message)));
+}
 
 // A configuration mistake: say which rule it breaks and exit with 1, without a stack trace.
 static int Refuse(string reason)

@@ -1,10 +1,13 @@
 namespace OrleansLocks;
 
 /// <summary>
-/// A lock's state could not be read or written durably, so the operation did nothing: no grant,
-/// no renewal, no release. This is never a way of saying "someone else holds it" (that is
-/// <see langword="null"/>). It crosses the wire intact: the storage driver's own exception, which
-/// Orleans may not be able to serialize, is summarised into the message and logged on the silo.
+/// A lock's state could not be read or written durably, so the operation was not acknowledged:
+/// treat it as not done (no grant, no renewal, no release). A write may still have reached storage
+/// before the error; that is safe, because a retried acquire carries the same attempt id and gets
+/// that grant back, and any grant nobody holds expires with its lease. This is never a way of saying
+/// "someone else holds it" (that is <see langword="null"/>). It crosses the wire intact: the storage
+/// driver's own exception, which Orleans may not be able to serialize, is summarised into the
+/// message and logged on the silo.
 /// </summary>
 [GenerateSerializer, Alias("OrleansLocks.LockStorageException")]
 public sealed class LockStorageException : Exception

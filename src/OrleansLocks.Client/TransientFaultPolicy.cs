@@ -5,9 +5,10 @@ using Orleans.Runtime.Messaging;
 namespace OrleansLocks.Client;
 
 /// <summary>
-/// Retries a lock call, a bounded number of times, when the cluster failed transiently. Only
-/// calls that are safe to repeat go through it: renew, release and validity checks are idempotent,
-/// and an acquire carries an attempt id that makes the grain answer a retry with the same lease.
+/// Retries a lock call, a bounded number of times, when the cluster or the lock's storage failed
+/// transiently. Only calls that are safe to repeat go through it: renew, release and validity
+/// checks are idempotent, and an acquire carries an attempt id that makes the grain answer a retry
+/// with the same lease, even when the failed attempt's write did reach storage.
 /// </summary>
 internal sealed class TransientFaultPolicy(LockClientOptions options, ILogger logger)
 {
@@ -38,5 +39,5 @@ internal sealed class TransientFaultPolicy(LockClientOptions options, ILogger lo
         ConnectionFailedException or
         GatewayTooBusyException or
         TimeoutException or
-        LockStorageException { IsVersionConflict: true };
+        LockStorageException;
 }

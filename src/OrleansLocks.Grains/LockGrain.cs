@@ -281,7 +281,7 @@ internal sealed class LockGrain : Grain, ILockGrain, ILockSweepTarget
 
         Log.StorageFailed(_logger, ex, operation, id);
         return new LockStorageException(
-            $"The {operation} of lock '{id}' could not be written to storage ({ex.GetType().Name}: {ex.Message}). Nothing was changed.");
+            $"The {operation} of lock '{id}' failed in storage ({ex.GetType().Name}: {ex.Message}) and was not acknowledged: treat it as not done. Retrying is safe.");
     }
 
     private void ScheduleExpiry()

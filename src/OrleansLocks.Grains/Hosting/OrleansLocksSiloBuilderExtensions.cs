@@ -19,6 +19,10 @@ public static class OrleansLocksSiloBuilderExtensions
     /// reminder service, e.g. <c>UseAdoNetReminderService</c>), else in-memory storage.
     /// Code in the silo that wants <c>ILockProvider</c> also calls <c>services.AddOrleansLocksClient()</c>.
     /// </summary>
+    /// <remarks>
+    /// The storage provider is chosen from <paramref name="configureStorage"/> alone, when this is
+    /// called: <see cref="LockStorageOptions"/> configured elsewhere do not change it.
+    /// </remarks>
     public static ISiloBuilder AddOrleansLocks(
         this ISiloBuilder builder,
         Action<LockStorageOptions>? configureStorage = null,

@@ -175,7 +175,7 @@ public sealed class PostgresDurabilityTests
     [Fact]
     public async Task StorageOutage_AcquireFailsClearlyAndGrantsNothing_ThenWorksAgainWithoutRestartingTheSilo()
     {
-        await using var server = await PostgresServer.StartAsync(durable: false);
+        await using var server = await PostgresServer.StartAsync(durable: false, own: true);
         var database = await server.CreateDatabaseAsync("outage");
         await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
         var id = LockId.Create("outage", Guid.NewGuid().ToString("N"));
@@ -185,7 +185,7 @@ public sealed class PostgresDurabilityTests
         await server.StopAsync();
         var direct = await Assert.ThrowsAsync<LockStorageException>(() => grain.TryAcquire("w"));
         Assert.False(direct.IsVersionConflict);
-        Assert.Contains("could not", direct.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("failed in storage", direct.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<LockStorageException>(async () => await cluster.Locks.TryAcquireAsync(id.Name, id.Key));
 
         await server.RestartAsync();

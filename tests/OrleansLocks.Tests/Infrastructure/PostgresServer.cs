@@ -38,11 +38,11 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Whether this process started the server (and so can stop and restart it).</summary>
     public bool IsOwned => _dataDir is not null;
 
-    /// <summary>Starts a new server of our own (or wraps the external one).</summary>
-    public static async Task<PostgresServer> StartAsync(bool durable)
+    /// <summary>Starts a new server of our own, or wraps the external one unless <paramref name="own"/> is set.</summary>
+    public static async Task<PostgresServer> StartAsync(bool durable, bool own = false)
     {
         var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
-        if (!string.IsNullOrWhiteSpace(external))
+        if (!own && !string.IsNullOrWhiteSpace(external))
         {
             return new PostgresServer(external, null, null, null, 0);
         }

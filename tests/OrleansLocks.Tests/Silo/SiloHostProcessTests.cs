@@ -120,6 +120,21 @@ public sealed class SiloHostProcessTests
         Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SeveralBadSettings_AreAllNamedInOneRefusal()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["OrleansLocks__Lease__RenewalInterval"] = "00:01:00",
+            ["OrleansLocks__Storage__SweepInterval"] = "00:00:10",
+        }));
+        Assert.Contains("exited with 1 ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RenewalInterval must be at most a third of LeaseTimeout", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SweepInterval must be at least 1 minute", ex.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<IHost> StartClientAsync(Action<IClientBuilder> cluster, string owner)
     {
         var builder = Host.CreateApplicationBuilder();
