@@ -54,14 +54,14 @@ public sealed class LockHandleTests(MemoryClusterFixture fixture)
         var handle = await _cluster.Locks.TryAcquireAsync("handle", NewKey());
         await handle!.ReleaseAsync();
         var grain = _cluster.Grains.GetGrain<ILockGrain>(handle.Id.ToGrainKey());
-        Assert.NotNull(await grain.TryAcquire("other"));
 
-        // A renewal would be sent during Advance and answered "lost" (another holder), cancelling the
-        // token; the grain answers in order, so after this GetInfo any such answer has arrived.
+        // A renewal would be sent during Advance; the grain answers in order, so once this GetInfo
+        // is answered, any renewal sent before it has reached the grain.
         _cluster.Advance(R);
         _cluster.Advance(R);
-        Assert.Equal("other", (await grain.GetInfo())!.Owner);
+        Assert.Null(await grain.GetInfo());
 
+        Assert.Equal(0, _cluster.GrainCalls.Count(handle.Id, nameof(ILockGrain.Renew)));
         Assert.False(handle.HandleLostToken.IsCancellationRequested);
     }
 
@@ -74,15 +74,19 @@ public sealed class LockHandleTests(MemoryClusterFixture fixture)
         // The lease runs out on the silos while the client is stalled; someone else takes the lock.
         _cluster.SiloClock.Advance(TimeSpan.FromMinutes(2));
         Assert.NotNull(await grain.TryAcquire("thief"));
-        _cluster.ClientClock.Advance(TimeSpan.FromMinutes(2));
 
+        // One renewal interval on the client: far from its own deadline, so only the renewal's
+        // answer can tell it the lease is gone.
+        _cluster.ClientClock.Advance(R);
         await Eventually.TrueAsync(() => handle.HandleLostToken.IsCancellationRequested, "HandleLostToken was cancelled");
+        _cluster.ClientClock.Advance(TimeSpan.FromMinutes(2) - R);
         Assert.False(await handle.IsStillValidAsync());
         await handle.DisposeAsync();
         Assert.Equal("thief", (await grain.GetInfo())!.Owner);
         Assert.Contains(
             _cluster.ClientLogs.GetSnapshot(),
-            r => r.Level == LogLevel.Warning && r.Id.Id == 2003 && r.Message.Contains(handle.Id.ToString(), StringComparison.Ordinal));
+            r => r.Level == LogLevel.Warning && r.Id.Id == 2003 && r.Message.Contains(handle.Id.ToString(), StringComparison.Ordinal)
+                && r.Message.Contains("no longer held", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -129,7 +133,7 @@ public sealed class LockHandleStorageFailureTests
     [Fact]
     public async Task HandleLostToken_IsCancelledWhenNoRenewalSucceedsBeforeTheDeadline()
     {
-        await using var server = await PostgresServer.StartAsync(durable: false);
+        await using var server = await PostgresServer.StartAsync(durable: false, own: true);
         var database = await server.CreateDatabaseAsync("renewfail");
         await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
         var handle = await cluster.Locks.TryAcquireAsync("renewfail", "key");

@@ -109,9 +109,10 @@ public abstract class SynapseLockScenarioTests(LockCluster cluster)
         Assert.True(b.FencingToken > stolenBy!.FencingToken);
         Assert.False(await a.IsStillValidAsync());
 
-        // When the stuck process wakes, its handle learns the lease is gone.
-        Cluster.ClientClock.Advance(2 * T);
+        // When the stuck process wakes, its next renewal (well before its own deadline) learns the lease is gone.
+        Cluster.ClientClock.Advance(R);
         await Eventually.TrueAsync(() => a.HandleLostToken.IsCancellationRequested, "A's HandleLostToken was cancelled");
+        Cluster.ClientClock.Advance(2 * T - R);
         await a.DisposeAsync();
         Assert.Equal("another-worker", (await GrainInfoAsync(key))!.Owner);
     }

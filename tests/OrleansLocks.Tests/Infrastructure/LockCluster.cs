@@ -55,6 +55,9 @@ public sealed class LockCluster : IAsyncDisposable
 
     public LockStorageKind Storage { get; }
 
+    /// <summary>The calls that reached lock grains on this cluster's silos.</summary>
+    public required GrainCallRecorder GrainCalls { get; init; }
+
     /// <summary>What the cluster's client logged (every client it started), for asserting on log records.</summary>
     public FakeLogCollector ClientLogs { get; }
 
@@ -73,6 +76,7 @@ public sealed class LockCluster : IAsyncDisposable
         var siloClock = new FakeTimeProvider(Epoch);
         var clientClock = new FakeTimeProvider(Epoch);
         var clientLogs = new FakeLogCollector();
+        var calls = new GrainCallRecorder();
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         if (serviceId is not null)
@@ -88,6 +92,7 @@ public sealed class LockCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddOrleansLocks(s => s.ConnectionString = connectionString, lease);
+            silo.AddIncomingGrainCallFilter(calls);
             if (coHostedProvider)
             {
                 silo.Services.AddOrleansLocksClient(o => o.Owner = "co-hosted", lease);
@@ -111,7 +116,7 @@ public sealed class LockCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new LockCluster(cluster, siloClock, clientClock, clientLogs, connectionString, storage);
+        return new LockCluster(cluster, siloClock, clientClock, clientLogs, connectionString, storage) { GrainCalls = calls };
     }
 
     /// <summary>
