@@ -113,7 +113,7 @@ internal sealed class LockProvider : ILockProvider
         catch (Exception ex)
         {
             // Nothing more to do: an unreleased grant expires with its lease.
-            Log.RenewalFailed(_logger, ex, id);
+            Log.CancelledGrantNotReleased(_logger, ex, id);
         }
     }
 }

@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "An acquire of lock {LockId} was cancelled after it was granted; releasing it")]
     public static partial void CancelledGrantReleased(ILogger logger, LockId lockId);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "An acquire of lock {LockId} was cancelled, and whether it was granted could not be learned or the grant not released; any such grant expires with its lease")]
+    public static partial void CancelledGrantNotReleased(ILogger logger, Exception exception, LockId lockId);
 }
