@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace OrleansLocks;
@@ -32,8 +33,9 @@ public static class LockToken
             return false;
         }
 
+        // Compares the UTF-16 code units as bytes: no allocation on the renew and check paths.
         return CryptographicOperations.FixedTimeEquals(
-            System.Text.Encoding.UTF8.GetBytes(held),
-            System.Text.Encoding.UTF8.GetBytes(candidate));
+            MemoryMarshal.AsBytes(held.AsSpan()),
+            MemoryMarshal.AsBytes(candidate.AsSpan()));
     }
 }

@@ -18,10 +18,12 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string? _socketDir;
     private readonly string? _binDir;
     private readonly int _port;
+    private readonly bool _durable;
     private int _databases;
 
-    private PostgresServer(string connectionString, string? binDir, string? dataDir, string? socketDir, int port)
+    private PostgresServer(string connectionString, string? binDir, string? dataDir, string? socketDir, int port, bool durable)
     {
+        _durable = durable;
         ConnectionString = connectionString;
         _binDir = binDir;
         _dataDir = dataDir;
@@ -44,7 +46,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
         if (!own && !string.IsNullOrWhiteSpace(external))
         {
-            return new PostgresServer(external, null, null, null, 0);
+            return new PostgresServer(external, null, null, null, 0, durable);
         }
 
         try
@@ -65,10 +67,10 @@ public sealed class PostgresServer : IAsyncDisposable
                 binDir,
                 dataDir,
                 root,
-                port);
-            server._durable = durable;
+                port,
+                durable);
             await server.StartServerAsync();
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopQuietly(deleteData: true);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopQuietly();
             return server;
         }
         catch (Exception ex)
@@ -78,8 +80,6 @@ public sealed class PostgresServer : IAsyncDisposable
                 ex);
         }
     }
-
-    private bool _durable;
 
     /// <summary>Creates a fresh database, optionally with the OrleansLocks schema, and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string purpose, bool applySchema = true)
@@ -120,7 +120,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        StopQuietly(deleteData: true);
+        StopQuietly();
         return ValueTask.CompletedTask;
     }
 
@@ -134,7 +134,7 @@ public sealed class PostgresServer : IAsyncDisposable
             TimeSpan.FromSeconds(90));
     }
 
-    private void StopQuietly(bool deleteData)
+    private void StopQuietly()
     {
         if (_dataDir is null || !Directory.Exists(_dataDir))
         {
@@ -149,10 +149,7 @@ public sealed class PostgresServer : IAsyncDisposable
                     ? ["-u", "postgres", "--", Path.Combine(_binDir!, "pg_ctl"), "-D", _dataDir, "-m", "immediate", "-w", "stop"]
                     : ["-D", _dataDir, "-m", "immediate", "-w", "stop"]);
             stop?.WaitForExit(30_000);
-            if (deleteData)
-            {
-                Directory.Delete(_socketDir!, recursive: true);
-            }
+            Directory.Delete(_socketDir!, recursive: true);
         }
         catch (Exception)
         {
