@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansLocks;
+using OrleansLocks.Grains;
 
 // The OrleansLocks service: a silo hosting the lock grains, configured only from appsettings*.json
 // and environment variables (e.g. ConnectionStrings__OrleansLocks, Orleans__SiloPort).
@@ -75,7 +76,8 @@ builder.UseOrleans(silo =>
             configuration.GetSection("OrleansLocks:Storage").Bind(storage);
             storage.ConnectionString = connectionString;
         },
-        lease => configuration.GetSection(LockLeaseOptions.SectionName).Bind(lease));
+        lease => configuration.GetSection(LockLeaseOptions.SectionName).Bind(lease),
+        wait => configuration.GetSection(LockWaitOptions.SectionName).Bind(wait));
 });
 
 try

@@ -522,8 +522,13 @@ ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;
 --    "fencingToken":42,"freedAt":null,"acquireId":"..."}
 -- (times in milliseconds since the Unix epoch).
 --
+-- The read/write lock grain ([GrainType("orleanslocks.rwlock")]) is stored the same way under the
+-- state name 'orleanslocks.rwlock': its writer in the same top-level fields, its readers in an
+-- array "readers" of {"token","owner","acquiredAt","lastRenewedAt","expiresAt","fencingToken","acquireId"}.
+--
 -- Note: the grain type itself is not stored; rows are recognised by the state
--- name only, so no other grain may use the state name 'orleanslocks.lock' with this table.
+-- name only (the GrainTypeString column holds the state name), so no other grain may use the
+-- state names 'orleanslocks.lock' or 'orleanslocks.rwlock' with this table.
 -- =============================================================================
 
 -- Payload bytes -> jsonb; NULL for a cleared row or a payload that is not JSON,
@@ -570,12 +575,23 @@ SELECT
     s.GrainIdN1                                              AS grain_id_n1,
     s.GrainTypeHash                                          AS grain_type_hash,
     s.GrainTypeString                                        AS grain_type_string,
-    s.GrainIdExtensionString                                 AS grain_id_extension_string
+    s.GrainIdExtensionString                                 AS grain_id_extension_string,
+    CASE s.GrainTypeString WHEN 'orleanslocks.rwlock' THEN 'read_write' ELSE 'plain' END
+                                                             AS lock_type,
+    COALESCE(jsonb_array_length(j.readers), 0)               AS reader_count,
+    LEAST((j.doc ->> 'expiresAt')::bigint,
+          (SELECT min((r ->> 'expiresAt')::bigint)
+           FROM jsonb_array_elements(j.readers) AS r))       AS next_expiry_ts,
+    j.readers                                                AS readers
 FROM OrleansStorage AS s
-CROSS JOIN LATERAL (SELECT orleans_locks_payload(s.PayloadBinary) AS doc) AS j
-WHERE s.GrainTypeString = 'orleanslocks.lock';
+CROSS JOIN LATERAL (SELECT orleans_locks_payload(s.PayloadBinary) AS doc) AS p
+CROSS JOIN LATERAL (
+    SELECT p.doc AS doc,
+           CASE WHEN jsonb_typeof(p.doc -> 'readers') = 'array' THEN p.doc -> 'readers' END AS readers
+) AS j
+WHERE s.GrainTypeString IN ('orleanslocks.lock', 'orleanslocks.rwlock');
 
--- Synapse-style view: only locks that currently have a holder.
+-- Synapse-style view of plain locks: only locks that currently have a holder.
 CREATE OR REPLACE VIEW worker_locks AS
 SELECT
     lock_name,
@@ -586,6 +602,19 @@ SELECT
     fencing_token,
     service_id
 FROM orleans_locks
-WHERE token IS NOT NULL;
+WHERE token IS NOT NULL AND lock_type = 'plain';
+
+-- Synapse-style view of read/write locks: one row per holder (the writer, or each reader).
+CREATE OR REPLACE VIEW worker_read_write_locks AS
+SELECT l.lock_name, l.lock_key, TRUE AS write_lock, l.instance_name, l.token,
+       l.last_renewed_ts, l.fencing_token, l.service_id
+FROM orleans_locks AS l
+WHERE l.lock_type = 'read_write' AND l.token IS NOT NULL
+UNION ALL
+SELECT l.lock_name, l.lock_key, FALSE, r ->> 'owner', r ->> 'token',
+       (r ->> 'lastRenewedAt')::bigint, (r ->> 'fencingToken')::bigint, l.service_id
+FROM orleans_locks AS l
+CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l.readers, '[]'::jsonb)) AS r
+WHERE l.lock_type = 'read_write';
 
 COMMIT;

@@ -7,9 +7,10 @@ namespace OrleansLocks;
 /// Its persisted state mirrors Synapse's <c>worker_locks</c> row. Most code uses the client
 /// library's <c>ILockProvider</c>, which renews and releases for you; calling the grain
 /// directly is supported, e.g. <c>GetGrain&lt;ILockGrain&gt;("purge_room:!abc:example.org").TryAcquire()</c>.
+/// Renewal, release and waiting are inherited from <see cref="ILeaseGrain"/>.
 /// </summary>
 [Alias("OrleansLocks.ILockGrain")]
-public interface ILockGrain : IGrainWithStringKey
+public interface ILockGrain : ILeaseGrain
 {
     /// <summary>
     /// Grants the lock if it is free: a new random token, the next fencing token, the holder set to
@@ -24,24 +25,7 @@ public interface ILockGrain : IGrainWithStringKey
     [Alias("TryAcquire")]
     Task<LockLease?> TryAcquire(string? owner = null);
 
-    /// <summary>Extends the lease of the holder of <paramref name="token"/>, written durably before this returns.</summary>
-    /// <returns>The renewed lease, or <see langword="null"/> when the lease is lost (another token, or it expired, even if nobody took it since).</returns>
-    /// <exception cref="LockStorageException">The renewal could not be written.</exception>
-    [Alias("Renew")]
-    Task<LockLease?> Renew(string token);
-
-    /// <summary>Frees the lock if <paramref name="token"/> is the holder's (held or expired). Harmless to repeat.</summary>
-    /// <returns><see langword="true"/> when this call freed the lock; <see langword="false"/> for any other token.</returns>
-    /// <exception cref="LockStorageException">The release could not be written; the lock stays as it was.</exception>
-    [Alias("Release")]
-    Task<bool> Release(string token);
-
-    /// <summary>Whether the lock is held, right now, with <paramref name="token"/>.</summary>
-    [Alias("IsStillValid")]
-    [ReadOnly]
-    Task<bool> IsStillValid(string token);
-
-    /// <summary>The current holder (never its token), or <see langword="null"/> when the lock is free.</summary>
+    /// <summary>The current holder (never its token) and how many wait in line, or <see langword="null"/> when the lock is free.</summary>
     [Alias("GetInfo")]
     [ReadOnly]
     Task<LockInfo?> GetInfo();

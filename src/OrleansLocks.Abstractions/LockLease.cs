@@ -1,6 +1,6 @@
 namespace OrleansLocks;
 
-/// <summary>A granted lease on a lock, as returned by <see cref="ILockGrain.TryAcquire"/> and <see cref="ILockGrain.Renew"/>.</summary>
+/// <summary>A granted lease on a lock, as returned by <see cref="ILockGrain.TryAcquire"/> and <see cref="ILeaseGrain.Renew"/>.</summary>
 /// <param name="Token">The secret capability to renew and release: at least 128 random bits. Never log it.</param>
 /// <param name="FencingToken">Strictly increases with every grant of the same lock; pass it to guarded resources so they can refuse stale writers.</param>
 /// <param name="Owner">Who holds the lock.</param>

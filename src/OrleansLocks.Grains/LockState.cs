@@ -8,6 +8,10 @@ namespace OrleansLocks.Grains;
 /// property names are part of the stored format and of the SQL views in <c>sql/</c>, so they
 /// never change. Times are milliseconds since the Unix epoch, as in Synapse.
 /// </summary>
+/// <remarks>
+/// The writer (a plain lock's only holder) is stored flat at the top level, as the <c>worker_locks</c>
+/// row is; a read/write lock's readers are the <see cref="Readers"/> array.
+/// </remarks>
 public sealed class LockState
 {
     /// <summary>The lock name (kept in the row so the SQL views can show it).</summary>
@@ -38,7 +42,10 @@ public sealed class LockState
     [JsonPropertyName("expiresAt")]
     public long? ExpiresAt { get; set; }
 
-    /// <summary>The fencing token of the latest grant; kept while free so the next grant continues from it.</summary>
+    /// <summary>
+    /// The fencing token of the latest grant (while a writer holds, the writer's); kept while free so
+    /// the next grant continues from it.
+    /// </summary>
     [JsonPropertyName("fencingToken")]
     public long FencingToken { get; set; }
 
@@ -50,6 +57,43 @@ public sealed class LockState
     [JsonPropertyName("acquireId")]
     public string? AcquireId { get; set; }
 
+    /// <summary>The readers of a read/write lock; absent for plain locks.</summary>
+    [JsonPropertyName("readers")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<LockHolder>? Readers { get; set; }
+
+    /// <summary>The writer (a plain lock's holder), or null; a view over the flat top-level fields.</summary>
+    [JsonIgnore]
+    public LockHolder? Writer
+    {
+        get => Token is null
+            ? null
+            : new LockHolder(Token, Owner ?? LockOwner.Unknown, AcquiredAt ?? 0, LastRenewedAt ?? 0, ExpiresAt ?? 0, FencingToken, AcquireId);
+        set
+        {
+            Token = value?.Token;
+            Owner = value?.Owner;
+            AcquiredAt = value?.AcquiredAt;
+            LastRenewedAt = value?.LastRenewedAt;
+            ExpiresAt = value?.ExpiresAt;
+            AcquireId = value?.AcquireId;
+            if (value is not null)
+            {
+                FencingToken = value.FencingToken;
+            }
+        }
+    }
+
+    /// <summary>Every holder: the writer, then the readers.</summary>
+    [JsonIgnore]
+    public IEnumerable<LockHolder> Holders =>
+        Writer is { } writer ? [writer, .. Readers ?? []] : Readers ?? [];
+
     /// <summary>A copy, so a failed write can be undone by putting the copy back.</summary>
-    public LockState Clone() => (LockState)MemberwiseClone();
+    public LockState Clone()
+    {
+        var copy = (LockState)MemberwiseClone();
+        copy.Readers = Readers is null ? null : [.. Readers];
+        return copy;
+    }
 }

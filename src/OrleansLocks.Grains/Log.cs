@@ -20,6 +20,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The {Operation} of lock {LockId} was refused: the stored version moved (a duplicate or stale activation); the activation is dropped")]
     public static partial void VersionConflict(ILogger logger, string operation, LockId lockId);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "A waiter of lock {LockId} stopped calling and left the line")]
+    public static partial void WaiterGone(ILogger logger, LockId lockId);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Lock {LockId} was granted to a waiter that never confirmed it (fencing token {FencingToken}); the grant is taken back and the lock goes to the next waiter")]
+    public static partial void GrantTakenBack(ILogger logger, LockId lockId, long fencingToken);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "A waiter of lock {LockId} gave up after it was granted; its grant (fencing token {FencingToken}) is released")]
+    public static partial void GrantReturned(ILogger logger, LockId lockId, long fencingToken);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "OrleansLocks is using in-memory storage: locks do not survive a silo restart. Set ConnectionStrings:OrleansLocks to use PostgreSQL.")]
     public static partial void InMemoryStorage(ILogger logger);
 

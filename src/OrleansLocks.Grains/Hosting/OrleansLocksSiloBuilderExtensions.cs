@@ -26,7 +26,8 @@ public static class OrleansLocksSiloBuilderExtensions
     public static ISiloBuilder AddOrleansLocks(
         this ISiloBuilder builder,
         Action<LockStorageOptions>? configureStorage = null,
-        Action<LockLeaseOptions>? configureLease = null)
+        Action<LockLeaseOptions>? configureLease = null,
+        Action<LockWaitOptions>? configureWait = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
@@ -52,7 +53,7 @@ public static class OrleansLocksSiloBuilderExtensions
             builder.AddMemoryGrainStorage(storage.StorageProviderName, options => options.GrainStorageSerializer = serializer);
         }
 
-        builder.Services.AddOrleansLocksGrains(configureStorage, configureLease);
+        builder.Services.AddOrleansLocksGrains(configureStorage, configureLease, configureWait);
         return builder;
     }
 
@@ -64,13 +65,16 @@ public static class OrleansLocksSiloBuilderExtensions
     public static IServiceCollection AddOrleansLocksGrains(
         this IServiceCollection services,
         Action<LockStorageOptions>? configureStorage = null,
-        Action<LockLeaseOptions>? configureLease = null)
+        Action<LockLeaseOptions>? configureLease = null,
+        Action<LockWaitOptions>? configureWait = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptionsWithValidateOnStart<LockLeaseOptions>().Configure(o => configureLease?.Invoke(o));
         services.AddOptionsWithValidateOnStart<LockStorageOptions>().Configure(o => configureStorage?.Invoke(o));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockLeaseOptions>, LockLeaseOptionsValidator>());
+        services.AddOptionsWithValidateOnStart<LockWaitOptions>().Configure(o => configureWait?.Invoke(o));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockWaitOptions>, LockWaitOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());

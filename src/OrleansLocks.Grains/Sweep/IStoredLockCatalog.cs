@@ -4,8 +4,9 @@ namespace OrleansLocks.Grains.Sweep;
 public interface IStoredLockCatalog
 {
     /// <summary>
-    /// Lock ids whose stored lease expired before <paramref name="now"/>, or that have been free since
-    /// before <paramref name="freedBefore"/>; at most <paramref name="limit"/>.
+    /// The grains of stored locks (plain and read/write) with a holder whose lease expired before
+    /// <paramref name="now"/>, or that have been free since before <paramref name="freedBefore"/>;
+    /// at most <paramref name="limit"/>.
     /// </summary>
-    Task<IReadOnlyList<LockId>> FindSweepableAsync(DateTimeOffset now, DateTimeOffset freedBefore, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<GrainId>> FindSweepableAsync(DateTimeOffset now, DateTimeOffset freedBefore, int limit, CancellationToken cancellationToken);
 }

@@ -62,11 +62,11 @@ internal sealed class LockSweeperGrain(
         return swept;
     }
 
-    private async Task<bool> SweepOneAsync(LockId id)
+    private async Task<bool> SweepOneAsync(GrainId id)
     {
         try
         {
-            return await GrainFactory.GetGrain<ILockSweepTarget>(id.ToGrainKey()).Sweep();
+            return await GrainFactory.GetGrain<ILockSweepTarget>(id).Sweep();
         }
         catch (LockStorageException ex)
         {

@@ -4,17 +4,17 @@ using Orleans.Configuration;
 
 namespace OrleansLocks.Grains.Sweep;
 
-/// <summary>Reads the <c>orleans_locks</c> view (see <c>sql/orleans-locks.sql</c>) of this service's stored locks.</summary>
+/// <summary>Reads the <c>orleans_locks</c> view (plain and read/write locks; its grain type column holds the state name, which equals the grain type) (see <c>sql/orleans-locks.sql</c>) of this service's stored locks.</summary>
 internal sealed class PostgresStoredLockCatalog(IOptions<LockStorageOptions> storage, IOptions<ClusterOptions> cluster) : IStoredLockCatalog
 {
     private const string Query = """
-        SELECT lock_name, lock_key FROM orleans_locks
+        SELECT grain_type_string, lock_name, lock_key FROM orleans_locks
         WHERE service_id = @service_id
-          AND ((token IS NOT NULL AND expires_ts <= @now) OR (token IS NULL AND freed_ts <= @freed_before))
+          AND (next_expiry_ts <= @now OR (next_expiry_ts IS NULL AND freed_ts <= @freed_before))
         LIMIT @limit
         """;
 
-    public async Task<IReadOnlyList<LockId>> FindSweepableAsync(DateTimeOffset now, DateTimeOffset freedBefore, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GrainId>> FindSweepableAsync(DateTimeOffset now, DateTimeOffset freedBefore, int limit, CancellationToken cancellationToken)
     {
         if (storage.Value.ConnectionString is not { } connectionString)
         {
@@ -29,14 +29,14 @@ internal sealed class PostgresStoredLockCatalog(IOptions<LockStorageOptions> sto
         command.Parameters.AddWithValue("now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("freed_before", freedBefore.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("limit", limit);
-        var found = new List<LockId>();
+        var found = new List<GrainId>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             // A row whose name or key breaks the rules was not written by us; leave it alone.
-            if (LockId.TryParse($"{reader.GetString(0)}:{reader.GetString(1)}", out var id))
+            if (LockId.TryParse($"{reader.GetString(1)}:{reader.GetString(2)}", out var id))
             {
-                found.Add(id.Value);
+                found.Add(GrainId.Create(reader.GetString(0), id.Value.ToGrainKey()));
             }
         }
 

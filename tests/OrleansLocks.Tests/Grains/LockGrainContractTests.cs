@@ -323,7 +323,7 @@ public abstract class LockGrainContractTests(LockCluster cluster)
         Cluster.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
 
         // The sweep deletes a row that has been free for longer than the retention.
-        Assert.True(await Cluster.Grains.GetGrain<ILockSweepTarget>(id.ToGrainKey()).Sweep());
+        Assert.True(await Cluster.Grains.GetGrain<ILockSweepTarget>(GrainId.Create("orleanslocks.lock", id.ToGrainKey())).Sweep());
         await Cluster.Cluster.DeactivateAsync(Grain(id));
         var second = await Grain(id).TryAcquire("w");
 

@@ -162,7 +162,7 @@ public sealed class PostgresDurabilityTests
         // The row is cleaned up after the retention, then the lock is granted and renewed again.
         one.Advance(TimeSpan.FromHours(1) + R);
         two.Advance(TimeSpan.FromHours(1) + R);
-        Assert.True(await one.Grains.GetGrain<ILockSweepTarget>(id.ToGrainKey()).Sweep());
+        Assert.True(await one.Grains.GetGrain<ILockSweepTarget>(GrainId.Create("orleanslocks.lock", id.ToGrainKey())).Sweep());
         var second = await Retry(() => current.TryAcquire("one"));
         Assert.NotNull(await current.Renew(second!.Token));
 

@@ -1,0 +1,32 @@
+namespace OrleansLocks.Grains;
+
+/// <summary>How lock grains keep their line of waiters (<see cref="ILeaseGrain.Wait"/>). Silo side.</summary>
+public sealed class LockWaitOptions
+{
+    /// <summary>The configuration section: <c>OrleansLocks:Wait</c>.</summary>
+    public const string SectionName = "OrleansLocks:Wait";
+
+    /// <summary>
+    /// The longest one <see cref="ILeaseGrain.Wait"/> call stays open before it answers "not yet" and
+    /// the waiter calls again, keeping its place. Must be shorter than Orleans' response timeout
+    /// (30 seconds by default), so that a long wait never looks like a failed call.
+    /// </summary>
+    /// <value>The default is 15 seconds.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long a waiter may go without a call open, and how long a waiter that was granted the lock
+    /// has to confirm it, before it is presumed dead: it then leaves the line, or its grant is taken
+    /// back and the lock handed to the next waiter. Waiters call again at once, so this only needs
+    /// to cover a network round trip and a pause.
+    /// </summary>
+    /// <value>The default is 10 seconds.</value>
+    public TimeSpan WaiterTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The most waiters one lock keeps in line; a further waiter is refused with an error rather
+    /// than letting one hot lock grow without bound.
+    /// </summary>
+    /// <value>The default is 10,000.</value>
+    public int MaxWaiters { get; set; } = 10_000;
+}
