@@ -14,7 +14,7 @@ internal sealed class LeaseKeeper
     private const int Abandoned = 2;
     private const int Lost = 3;
 
-    private readonly ILockGrain _grain;
+    private readonly ILeaseGrain _grain;
     private readonly TimeProvider _time;
     private readonly TransientFaultPolicy _retry;
     private readonly ILogger _logger;
@@ -31,7 +31,8 @@ internal sealed class LeaseKeeper
 
     public LeaseKeeper(
         LockId id,
-        ILockGrain grain,
+        LockKind kind,
+        ILeaseGrain grain,
         LockLease lease,
         DateTimeOffset sentAt,
         TimeSpan renewalInterval,
@@ -41,6 +42,7 @@ internal sealed class LeaseKeeper
         Action<LeaseKeeper> onEnded)
     {
         Id = id;
+        Kind = kind;
         _grain = grain;
         _lease = lease;
         _time = time;
@@ -57,6 +59,8 @@ internal sealed class LeaseKeeper
     }
 
     public LockId Id { get; }
+
+    public LockKind Kind { get; }
 
     public LockLease Lease => Volatile.Read(ref _lease);
 

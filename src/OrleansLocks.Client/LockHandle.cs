@@ -29,6 +29,9 @@ public sealed class LockHandle : IAsyncDisposable
     /// <summary>Which lock this is.</summary>
     public LockId Id => _keeper.Id;
 
+    /// <summary>Which kind of hold this is: a plain lock, or a read or write hold on a read/write lock.</summary>
+    public LockKind Kind => _keeper.Kind;
+
     /// <summary>Who holds it: this process's owner name.</summary>
     public string Owner => _keeper.Lease.Owner;
 
@@ -76,5 +79,5 @@ public sealed class LockHandle : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"LockHandle {{ Id = {Id}, FencingToken = {FencingToken} }}";
+    public override string ToString() => $"LockHandle {{ Id = {Id}, Kind = {Kind}, FencingToken = {FencingToken} }}";
 }

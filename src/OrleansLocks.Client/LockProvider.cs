@@ -30,33 +30,86 @@ internal sealed class LockProvider : ILockProvider
         _retry = new TransientFaultPolicy(_options, logger);
     }
 
-    public async ValueTask<LockHandle?> TryAcquireAsync(string name, string key, CancellationToken cancellationToken = default)
+    public ValueTask<LockHandle?> TryAcquireAsync(string name, string key, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Plain(name, key), cancellationToken);
+
+    public ValueTask<LockHandle> AcquireAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.Plain(name, key), timeout, cancellationToken);
+
+    public ValueTask<LockHandle?> TryAcquireReadAsync(string name, string key, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Read(name, key), cancellationToken);
+
+    public ValueTask<LockHandle?> TryAcquireWriteAsync(string name, string key, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Write(name, key), cancellationToken);
+
+    public ValueTask<LockHandle> AcquireReadAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.Read(name, key), timeout, cancellationToken);
+
+    public ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
+
+    public async ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default)
     {
-        var id = LockId.Create(name, key);
-        cancellationToken.ThrowIfCancellationRequested();
-        var grain = _grains.GetGrain<ILockGrain>(id.ToGrainKey());
-        var sentAt = _time.GetUtcNow();
-        var acquire = AcquireOnceAsync(id, grain);
-        LockLease? lease;
+        var ordered = InCanonicalOrder(locks);
+        var held = new List<LockHandle>(ordered.Count);
         try
         {
-            lease = await acquire.WaitAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var request in ordered)
+            {
+                if (await TryOneAsync(request, cancellationToken).ConfigureAwait(false) is not { } handle)
+                {
+                    await ReleaseAllAsync(held).ConfigureAwait(false);
+                    return null;
+                }
+
+                held.Add(handle);
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch
         {
-            _ = ReleaseIfGrantedAsync(id, grain, acquire);
+            await ReleaseAllAsync(held).ConfigureAwait(false);
             throw;
         }
 
-        if (lease is null)
+        return new MultiLockHandle(held);
+    }
+
+    public async ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var ordered = InCanonicalOrder(locks);
+        var wait = ValidateTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (wait == TimeSpan.Zero)
         {
-            return null;
+            return await TryAcquireAllAsync(ordered, cancellationToken).ConfigureAwait(false)
+                ?? throw new TimeoutException($"Could not acquire all of {Describe(ordered)} at once: at least one is held.");
         }
 
-        var keeper = new LeaseKeeper(id, grain, lease, sentAt, _lease.RenewalInterval, _time, _retry, _logger, k => _live.TryRemove(k, out _));
-        _live.TryAdd(keeper, 0);
-        Log.Acquired(_logger, id, lease.FencingToken);
-        return new LockHandle(keeper);
+        using var deadline = NewDeadline(wait);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var faults = new FaultNote();
+        var held = new List<LockHandle>(ordered.Count);
+        try
+        {
+            // One canonical order for every caller: nobody can hold a later lock while waiting for an
+            // earlier one, so no set of callers can wait on each other in a cycle.
+            foreach (var request in ordered)
+            {
+                held.Add(await WaitForAsync(request, linked.Token, faults).ConfigureAwait(false));
+            }
+        }
+        catch (Exception ex)
+        {
+            await ReleaseAllAsync(held).ConfigureAwait(false);
+            if (ex is OperationCanceledException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Could not acquire all of {Describe(ordered)} within {wait}; nothing is held.", faults.Last);
+            }
+
+            throw;
+        }
+
+        return new MultiLockHandle(held);
     }
 
     /// <summary>Releases every lock this process still holds (the host is stopping).</summary>
@@ -82,16 +135,133 @@ internal sealed class LockProvider : ILockProvider
         })).ConfigureAwait(false);
     }
 
-    private Task<LockLease?> AcquireOnceAsync(LockId id, ILockGrain grain)
+    private async ValueTask<LockHandle?> TryOneAsync(LockRequest request, CancellationToken cancellationToken)
+    {
+        var id = Validate(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var grain = GrainOf(request);
+        var sentAt = _time.GetUtcNow();
+        var acquire = TryOnceAsync(request, grain);
+        LockLease? lease;
+        try
+        {
+            lease = await acquire.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = ReleaseIfGrantedAsync(id, grain, acquire);
+            throw;
+        }
+
+        return lease is null ? null : NewHandle(request, grain, lease, sentAt);
+    }
+
+    private async ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var id = Validate(request);
+        var wait = ValidateTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (wait == TimeSpan.Zero)
+        {
+            return await TryOneAsync(request, cancellationToken).ConfigureAwait(false)
+                ?? throw new TimeoutException($"Could not acquire {request.Kind} lock '{id}': it is held.");
+        }
+
+        using var deadline = NewDeadline(wait);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var faults = new FaultNote();
+        try
+        {
+            return await WaitForAsync(request, linked.Token, faults).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Could not acquire {request.Kind} lock '{id}' within {wait}; nothing is held or queued.", faults.Last);
+        }
+    }
+
+    /// <summary>
+    /// Waits in the lock's line until granted, or until <paramref name="stop"/> fires: then the
+    /// waiter leaves the line (and any grant made to it is released) before this throws.
+    /// </summary>
+    private async Task<LockHandle> WaitForAsync(LockRequest request, CancellationToken stop, FaultNote faults)
+    {
+        var id = request.Id;
+        var grain = GrainOf(request);
+        var waiterId = Guid.NewGuid().ToString("N");
+        DateTimeOffset? lastSent = null;
+        try
+        {
+            while (true)
+            {
+                stop.ThrowIfCancellationRequested();
+                var sentAt = _time.GetUtcNow();
+
+                // A grant delivered now was made after the previous call was sent (else that call would
+                // have carried it), so the local deadline counts from there: never later than the truth.
+                var grantedNoEarlierThan = lastSent ?? sentAt;
+                lastSent = sentAt;
+                LockLease? lease;
+                bool confirmed;
+                try
+                {
+                    lease = await grain.Wait(waiterId, request.Kind, _options.Owner).WaitAsync(stop).ConfigureAwait(false);
+                    if (lease is null)
+                    {
+                        continue;
+                    }
+
+                    confirmed = await grain.ConfirmGrant(lease.Token).WaitAsync(stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (TransientFaultPolicy.IsTransient(ex) && !stop.IsCancellationRequested)
+                {
+                    // Keep the place in line: the next call with the same waiter id finds it (or the grant).
+                    faults.Last = ex;
+                    Log.WaitFault(_logger, ex, id);
+                    await Task.Delay(_options.RetryDelay, stop).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (confirmed)
+                {
+                    return NewHandle(request, grain, lease, grantedNoEarlierThan);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            await StopWaitingAsync(id, grain, waiterId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private LockHandle NewHandle(LockRequest request, ILeaseGrain grain, LockLease lease, DateTimeOffset grantedNoEarlierThan)
+    {
+        var keeper = new LeaseKeeper(request.Id, request.Kind, grain, lease, grantedNoEarlierThan, _lease.RenewalInterval, _time, _retry, _logger, k => _live.TryRemove(k, out _));
+        _live.TryAdd(keeper, 0);
+        Log.Acquired(_logger, request.Id, lease.FencingToken);
+        return new LockHandle(keeper);
+    }
+
+    private ILeaseGrain GrainOf(LockRequest request) => request.Kind == LockKind.Plain
+        ? _grains.GetGrain<ILockGrain>(request.Id.ToGrainKey())
+        : _grains.GetGrain<IReadWriteLockGrain>(request.Id.ToGrainKey());
+
+    private Task<LockLease?> TryOnceAsync(LockRequest request, ILeaseGrain grain)
     {
         // One attempt id for all retries of this acquire: a retry after a lost answer gets the same lease.
         var attemptId = Guid.NewGuid().ToString("N");
-        return _retry.RunAsync("acquire", id, () =>
+        return _retry.RunAsync("acquire", request.Id, () =>
         {
             RequestContext.Set(LockRequestContext.AcquireIdKey, attemptId);
             try
             {
-                return grain.TryAcquire(_options.Owner);
+                return request.Kind switch
+                {
+                    LockKind.Read => ((IReadWriteLockGrain)grain).TryAcquireRead(_options.Owner),
+                    LockKind.Write => ((IReadWriteLockGrain)grain).TryAcquireWrite(_options.Owner),
+                    _ => ((ILockGrain)grain).TryAcquire(_options.Owner),
+                };
             }
             finally
             {
@@ -100,7 +270,7 @@ internal sealed class LockProvider : ILockProvider
         }, CancellationToken.None);
     }
 
-    private async Task ReleaseIfGrantedAsync(LockId id, ILockGrain grain, Task<LockLease?> acquire)
+    private async Task ReleaseIfGrantedAsync(LockId id, ILeaseGrain grain, Task<LockLease?> acquire)
     {
         try
         {
@@ -115,5 +285,102 @@ internal sealed class LockProvider : ILockProvider
             // Nothing more to do: an unreleased grant expires with its lease.
             Log.CancelledGrantNotReleased(_logger, ex, id);
         }
+    }
+
+    private async Task StopWaitingAsync(LockId id, ILeaseGrain grain, string waiterId)
+    {
+        try
+        {
+            await _retry.RunAsync("stop waiting", id, async () =>
+            {
+                await grain.StopWaiting(waiterId).ConfigureAwait(false);
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The lock drops the waiter by itself (it stops calling), and takes back an unconfirmed grant.
+            Log.StopWaitingFailed(_logger, ex, id);
+        }
+    }
+
+    private static async Task ReleaseAllAsync(List<LockHandle> held)
+    {
+        for (var i = held.Count - 1; i >= 0; i--)
+        {
+            await held[i].DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static LockId Validate(LockRequest request)
+    {
+        if (request.Id.Name is null || !Enum.IsDefined(request.Kind))
+        {
+            throw new ArgumentException("A LockRequest must be made with LockRequest.Plain, Read, Write or For (this one is default or has an undefined kind).", nameof(request));
+        }
+
+        return request.Id;
+    }
+
+    private static List<LockRequest> InCanonicalOrder(IEnumerable<LockRequest> locks)
+    {
+        ArgumentNullException.ThrowIfNull(locks);
+        var list = locks.ToList();
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("A multi-lock acquire needs at least one lock.", nameof(locks));
+        }
+
+        foreach (var request in list)
+        {
+            Validate(request);
+        }
+
+        // Plain locks first, then read/write locks; within each, by name then key (ordinal).
+        list.Sort(static (a, b) =>
+        {
+            var byType = (a.Kind == LockKind.Plain ? 0 : 1).CompareTo(b.Kind == LockKind.Plain ? 0 : 1);
+            if (byType != 0)
+            {
+                return byType;
+            }
+
+            var byName = string.CompareOrdinal(a.Id.Name, b.Id.Name);
+            return byName != 0 ? byName : string.CompareOrdinal(a.Id.Key, b.Id.Key);
+        });
+        for (var i = 1; i < list.Count; i++)
+        {
+            var (a, b) = (list[i - 1], list[i]);
+            if (a.Id == b.Id && (a.Kind == LockKind.Plain) == (b.Kind == LockKind.Plain))
+            {
+                throw new ArgumentException(
+                    $"A multi-lock acquire names {(a.Kind == LockKind.Plain ? "plain" : "read/write")} lock '{a.Id}' twice ({a.Kind} and {b.Kind}); each lock may appear once, or the acquire would wait for itself.",
+                    nameof(locks));
+            }
+        }
+
+        return list;
+    }
+
+    private static TimeSpan ValidateTimeout(TimeSpan? timeout)
+    {
+        var wait = timeout ?? Timeout.InfiniteTimeSpan;
+        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more, or Timeout.InfiniteTimeSpan (or null) to wait for ever.");
+        }
+
+        return wait;
+    }
+
+    private CancellationTokenSource NewDeadline(TimeSpan wait) =>
+        wait == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(wait, _time);
+
+    private static string Describe(IEnumerable<LockRequest> locks) => string.Join(", ", locks.Select(l => $"{l.Kind} '{l.Id}'"));
+
+    /// <summary>The last transient fault a wait met, reported as the inner exception of its timeout.</summary>
+    private sealed class FaultNote
+    {
+        public Exception? Last { get; set; }
     }
 }

@@ -37,4 +37,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "An acquire of lock {LockId} was cancelled, and whether it was granted could not be learned or the grant not released; any such grant expires with its lease")]
     public static partial void CancelledGrantNotReleased(ILogger logger, Exception exception, LockId lockId);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Waiting for lock {LockId} met a transient fault; still waiting")]
+    public static partial void WaitFault(ILogger logger, Exception exception, LockId lockId);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A wait for lock {LockId} gave up but could not leave the line; the lock drops the waiter by itself within its waiter timeout")]
+    public static partial void StopWaitingFailed(ILogger logger, Exception exception, LockId lockId);
 }
