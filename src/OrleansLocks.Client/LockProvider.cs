@@ -15,6 +15,9 @@ internal sealed class LockProvider : ILockProvider
     private readonly TransientFaultPolicy _retry;
     private readonly ConcurrentDictionary<LeaseKeeper, byte> _live = new();
 
+    // Cancelled when the host stops: open waits leave their lines instead of lingering there.
+    private readonly CancellationTokenSource _stopping = new();
+
     public LockProvider(
         IGrainFactory grains,
         TimeProvider time,
@@ -86,7 +89,7 @@ internal sealed class LockProvider : ILockProvider
         }
 
         using var deadline = NewDeadline(wait);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, _stopping.Token);
         var faults = new FaultNote();
         var held = new List<LockHandle>(ordered.Count);
         try
@@ -101,9 +104,9 @@ internal sealed class LockProvider : ILockProvider
         catch (Exception ex)
         {
             await ReleaseAllAsync(held).ConfigureAwait(false);
-            if (ex is OperationCanceledException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && (deadline.IsCancellationRequested || _stopping.IsCancellationRequested))
             {
-                throw new TimeoutException($"Could not acquire all of {Describe(ordered)} within {wait}; nothing is held.", faults.Last);
+                throw GaveUp(Describe(ordered), wait, deadline, faults);
             }
 
             throw;
@@ -112,9 +115,10 @@ internal sealed class LockProvider : ILockProvider
         return new MultiLockHandle(held);
     }
 
-    /// <summary>Releases every lock this process still holds (the host is stopping).</summary>
+    /// <summary>Ends every wait and releases every lock this process still holds (the host is stopping).</summary>
     public async Task ReleaseAllAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         var keepers = _live.Keys.ToArray();
         if (keepers.Length == 0)
         {
@@ -168,15 +172,15 @@ internal sealed class LockProvider : ILockProvider
         }
 
         using var deadline = NewDeadline(wait);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, _stopping.Token);
         var faults = new FaultNote();
         try
         {
             return await WaitForAsync(request, linked.Token, faults).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (deadline.IsCancellationRequested || _stopping.IsCancellationRequested))
         {
-            throw new TimeoutException($"Could not acquire {request.Kind} lock '{id}' within {wait}; nothing is held or queued.", faults.Last);
+            throw GaveUp($"{request.Kind} lock '{id}'", wait, deadline, faults);
         }
     }
 
@@ -372,6 +376,11 @@ internal sealed class LockProvider : ILockProvider
 
         return wait;
     }
+
+    private Exception GaveUp(string what, TimeSpan wait, CancellationTokenSource deadline, FaultNote faults) =>
+        _stopping.IsCancellationRequested && !deadline.IsCancellationRequested
+            ? new OperationCanceledException($"The host is stopping: the wait for {what} was given up; nothing is held or queued.", _stopping.Token)
+            : new TimeoutException($"Could not acquire {what} within {wait}; nothing is held or queued.", faults.Last);
 
     private CancellationTokenSource NewDeadline(TimeSpan wait) =>
         wait == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(wait, _time);

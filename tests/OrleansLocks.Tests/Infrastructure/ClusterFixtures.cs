@@ -1,13 +1,16 @@
 namespace OrleansLocks.Tests.Infrastructure;
 
-/// <summary>One two-silo cluster per storage kind, shared by the tests of its collection.</summary>
+/// <summary>
+/// One two-silo cluster per storage kind, shared by the tests of its collection; each silo also hosts
+/// a lock provider (owner "co-hosted") for tests that act through a particular silo.
+/// </summary>
 public abstract class ClusterFixture(LockStorageKind storage) : IAsyncLifetime
 {
     private LockCluster? _cluster;
 
     public LockCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
 
-    public async Task InitializeAsync() => _cluster = await LockCluster.StartAsync(storage);
+    public async Task InitializeAsync() => _cluster = await LockCluster.StartAsync(storage, coHostedProvider: true);
 
     public async Task DisposeAsync()
     {

@@ -65,6 +65,12 @@ public sealed class LockCluster : IAsyncDisposable
 
     public ILockProvider Locks => Cluster.Client.ServiceProvider.GetRequiredService<ILockProvider>();
 
+    /// <summary>
+    /// The lock provider of code co-hosted in silo <paramref name="silo"/> (a client of the cluster
+    /// through that silo; its handles renew on the silos' clock). Needs <c>coHostedProvider</c>.
+    /// </summary>
+    public ILockProvider SiloLocks(int silo) => Cluster.Silos[silo].ServiceProvider.GetRequiredService<ILockProvider>();
+
     public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false)
     {
         if (storage == LockStorageKind.Postgres && connectionString is null)
