@@ -18,6 +18,9 @@ internal sealed class LockProvider : ILockProvider
     // Cancelled when the host stops: open waits leave their lines instead of lingering there.
     private readonly CancellationTokenSource _stopping = new();
 
+    // Waits in progress, so that the host's stop lets each leave its line before the client goes.
+    private readonly ConcurrentDictionary<Task, byte> _waits = new();
+
     public LockProvider(
         IGrainFactory grains,
         TimeProvider time,
@@ -98,7 +101,7 @@ internal sealed class LockProvider : ILockProvider
             // earlier one, so no set of callers can wait on each other in a cycle.
             foreach (var request in ordered)
             {
-                held.Add(await WaitForAsync(request, linked.Token, faults).ConfigureAwait(false));
+                held.Add(await TrackedWaitAsync(request, linked.Token, faults).ConfigureAwait(false));
             }
         }
         catch (Exception ex)
@@ -118,7 +121,18 @@ internal sealed class LockProvider : ILockProvider
     /// <summary>Ends every wait and releases every lock this process still holds (the host is stopping).</summary>
     public async Task ReleaseAllAsync(CancellationToken cancellationToken)
     {
+        // First the waits: each leaves its line (or releases what it was just granted) while the
+        // client can still call; a grant that completes meanwhile becomes a handle released below.
         await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_waits.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The waits' own callers see their outcome; here only their end matters.
+        }
+
         var keepers = _live.Keys.ToArray();
         if (keepers.Length == 0)
         {
@@ -176,11 +190,25 @@ internal sealed class LockProvider : ILockProvider
         var faults = new FaultNote();
         try
         {
-            return await WaitForAsync(request, linked.Token, faults).ConfigureAwait(false);
+            return await TrackedWaitAsync(request, linked.Token, faults).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (deadline.IsCancellationRequested || _stopping.IsCancellationRequested))
         {
             throw GaveUp($"{request.Kind} lock '{id}'", wait, deadline, faults);
+        }
+    }
+
+    private async Task<LockHandle> TrackedWaitAsync(LockRequest request, CancellationToken stop, FaultNote faults)
+    {
+        var wait = WaitForAsync(request, stop, faults);
+        _waits.TryAdd(wait, 0);
+        try
+        {
+            return await wait.ConfigureAwait(false);
+        }
+        finally
+        {
+            _waits.TryRemove(wait, out _);
         }
     }
 

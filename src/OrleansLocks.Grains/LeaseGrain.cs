@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Storage;
+using OrleansLocks.Grains.Hosting;
 using OrleansLocks.Grains.Sweep;
 
 namespace OrleansLocks.Grains;
@@ -40,6 +41,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     private readonly string? _idError;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly LinkedList<Waiter> _line = new();
+    private readonly OpenWaitRegistry _openWaits;
 
     // Waiters by id: those in line and those granted but not yet confirmed.
     private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
@@ -68,6 +70,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         _pollMs = (long)wait.Value.PollInterval.TotalMilliseconds;
         _waiterTimeoutMs = (long)wait.Value.WaiterTimeout.TotalMilliseconds;
         _maxWaiters = wait.Value.MaxWaiters;
+        _openWaits = context.ActivationServices.GetRequiredService<OpenWaitRegistry>();
         Logger = logger;
         try
         {
@@ -162,6 +165,11 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             throw new ArgumentException($"This lock does not take {kind} holds: plain locks (ILockGrain) take LockKind.Plain, read/write locks (IReadWriteLockGrain) take LockKind.Read and LockKind.Write.", nameof(kind));
         }
 
+        if (_openWaits.IsStopping)
+        {
+            throw new SiloUnavailableException($"This silo is stopping; wait for lock '{_id}' again (the call is retried on the lock's next activation).");
+        }
+
         TaskCompletionSource<LockLease?> call;
         await _gate.WaitAsync();
         try
@@ -220,6 +228,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
                 }
             }
 
+            _openWaits.Add(this, TaskScheduler.Current);
             waiter.Call = call = new TaskCompletionSource<LockLease?>(TaskCreationOptions.RunContinuationsAsynchronously);
             waiter.CallEndsAt = now + _pollMs;
             waiter.LastSeenAt = now;
@@ -312,13 +321,21 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Open calls answer "not yet"; their next call reaches the next activation and joins its line.
+        AnswerOpenCalls();
+        _openWaits.Remove(this);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Answers every open <see cref="Wait"/> call "not yet" (the activation is going away); each
+    /// waiter's next call reaches the next activation and joins its line. Runs on the activation's scheduler.
+    /// </summary>
+    internal void AnswerOpenCalls()
+    {
         foreach (var waiter in _waiters.Values)
         {
             waiter.Answer(null);
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>Grants <paramref name="kind"/> now if the lock allows it and nobody waits; else null.</summary>

@@ -78,6 +78,8 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());
+        services.TryAddSingleton<OpenWaitRegistry>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OpenWaitRegistry>(sp => sp.GetRequiredService<OpenWaitRegistry>()));
         return services;
     }
 }

@@ -57,6 +57,7 @@ public sealed class ApiShapeTests
 
     [Theory]
     [InlineData("OrleansLocks.Grains.LockGrain", "orleanslocks.lock")]
+    [InlineData("OrleansLocks.Grains.ReadWriteLockGrain", "orleanslocks.rwlock")]
     [InlineData("OrleansLocks.Grains.Sweep.LockSweeperGrain", "orleanslocks.sweeper")]
     public void GrainTypes_ArePinned(string grainClass, string grainType)
     {

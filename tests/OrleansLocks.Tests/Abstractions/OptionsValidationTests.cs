@@ -57,6 +57,34 @@ public sealed class OptionsValidationTests
         Assert.Contains(rule, result.FailureMessage, StringComparison.Ordinal);
     }
 
+    public static TheoryData<Action<LockWaitOptions>, string> BadWait => new()
+    {
+        { o => o.PollInterval = TimeSpan.Zero, "PollInterval must be positive" },
+        { o => o.PollInterval = TimeSpan.FromMinutes(11), "PollInterval must be positive and at most 10 minutes" },
+        { o => o.WaiterTimeout = TimeSpan.FromSeconds(-1), "WaiterTimeout must be positive" },
+        { o => o.MaxWaiters = 0, "MaxWaiters must be between 1 and 1,000,000" },
+        { o => o.MaxWaiters = 1_000_001, "MaxWaiters must be between 1 and 1,000,000" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadWait))]
+    public void WaitOptions_OutOfRange_AreRefusedNamingTheRule(Action<LockWaitOptions> configure, string rule)
+    {
+        var options = new LockWaitOptions();
+        configure(options);
+        var result = new LockWaitOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(rule, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WaitOptions_Defaults_AreValid_AndPollWithinOrleansResponseTimeout()
+    {
+        var options = new LockWaitOptions();
+        Assert.True(new LockWaitOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(options.PollInterval < new Orleans.Configuration.SiloMessagingOptions().ResponseTimeout);
+    }
+
     public static TheoryData<Action<LockClientOptions>, string> BadClient => new()
     {
         { o => o.Owner = "", LockOwner.Rule },

@@ -132,4 +132,112 @@ public sealed class BadInputTests(MemoryClusterFixture fixture)
         await using var handle = await _cluster.Locks.TryAcquireAsync("bad", key);
         Assert.NotNull(handle);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData("semi;colon")]
+    [InlineData("0123456789012345678901234567890123456789012345678901234567890123456789")]
+    public async Task Grain_Wait_WithABadWaiterId_IsRefusedNamingTheRule_AndQueuesNothing(string waiterId)
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        await using var held = await _cluster.Locks.AcquireAsync(grain.GetPrimaryKeyString().Split(':')[0], grain.GetPrimaryKeyString().Split(':', 2)[1]);
+
+        foreach (var call in new Func<Task>[] { () => grain.Wait(waiterId, LockKind.Plain), () => grain.StopWaiting(waiterId) })
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Contains("A waiter id must be 1 to 64 characters from [A-Za-z0-9_-]", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, (await grain.GetInfo())!.Waiting);
+    }
+
+    [Fact]
+    public async Task Grain_Wait_ForAKindTheLockDoesNotTake_IsRefused()
+    {
+        var key = LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey();
+        var plain = _cluster.Grains.GetGrain<ILockGrain>(key);
+        var readWrite = _cluster.Grains.GetGrain<IReadWriteLockGrain>(key);
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => plain.Wait("w1", LockKind.Read));
+        Assert.Contains("plain locks (ILockGrain) take LockKind.Plain", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => readWrite.Wait("w2", LockKind.Plain));
+        await Assert.ThrowsAsync<ArgumentException>(() => readWrite.Wait("w3", (LockKind)7));
+        Assert.Null(await plain.GetInfo());
+        Assert.True((await readWrite.GetInfo()).IsFree);
+    }
+
+    [Fact]
+    public async Task Grain_ConfirmGrant_OfATokenThatWasNeverGranted_IsFalse_AndChangesNothing()
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var lease = await grain.TryAcquire("holder");
+        Assert.False(await grain.ConfirmGrant(LockToken.New()));
+        await Assert.ThrowsAsync<ArgumentException>(() => grain.ConfirmGrant(""));
+        Assert.True(await grain.IsStillValid(lease!.Token));
+    }
+
+    [Fact]
+    public async Task Grain_StopWaiting_ForAnUnknownWaiter_ChangesNothing()
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var lease = await grain.TryAcquire("holder");
+        await grain.StopWaiting("nobody");
+        Assert.True(await grain.IsStillValid(lease!.Token));
+    }
+
+    [Fact]
+    public async Task ReadWriteGrain_WithABadGrainKey_RefusesNamingTheRule()
+    {
+        var grain = _cluster.Grains.GetGrain<IReadWriteLockGrain>("sp ace:key");
+        foreach (var call in new Func<Task>[] { () => grain.TryAcquireRead("w"), () => grain.TryAcquireWrite("w"), () => grain.Wait("w", LockKind.Read), () => grain.GetInfo() })
+        {
+            var ex = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Contains(LockId.NameRule, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadIds))]
+    public async Task WaitingAndReadWriteAcquires_WithABadNameOrKey_AreRefusedBeforeAnyCall(string? name, string? key, string rule)
+    {
+        foreach (var call in new Func<Task>[]
+        {
+            async () => await _cluster.Locks.AcquireAsync(name!, key!),
+            async () => await _cluster.Locks.TryAcquireReadAsync(name!, key!),
+            async () => await _cluster.Locks.TryAcquireWriteAsync(name!, key!),
+            async () => await _cluster.Locks.AcquireReadAsync(name!, key!),
+            async () => await _cluster.Locks.AcquireWriteAsync(name!, key!),
+        })
+        {
+            var ex = await Assert.ThrowsAnyAsync<ArgumentException>(call);
+            Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(-2)]
+    [InlineData(-1000)]
+    public async Task AcquireAsync_WithANegativeTimeout_IsRefused(int milliseconds)
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await _cluster.Locks.AcquireAsync("bad", "key", TimeSpan.FromMilliseconds(milliseconds)));
+        Assert.Contains("The timeout must be zero or more", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Grain_Wait_BeyondMaxWaiters_IsRefused_AndQueuesNothing()
+    {
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Memory, silos: 1, wait: o => o.MaxWaiters = 2);
+        var grain = cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", "full").ToGrainKey());
+        var lease = await grain.TryAcquire("holder");
+        _ = grain.Wait("w1", LockKind.Plain);
+        _ = grain.Wait("w2", LockKind.Plain);
+        await Eventually.TrueAsync(async () => (await grain.GetInfo())!.Waiting == 2, "two wait");
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Wait("w3", LockKind.Plain));
+        Assert.Contains("MaxWaiters", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await grain.GetInfo())!.Waiting);
+        Assert.True(await grain.IsStillValid(lease!.Token));
+    }
 }

@@ -208,8 +208,8 @@ public abstract class WaitingLockScenarioTests(LockCluster cluster)
         Assert.NotNull(deadLease);
         Assert.False(b.IsCompleted);
 
-        // After the waiter timeout (10 s) the grant is taken back and B, next in line, gets the lock.
-        Cluster.SiloClock.Advance(TimeSpan.FromSeconds(11));
+        // After the waiter timeout the grant is taken back and B, next in line, gets the lock.
+        Cluster.SiloClock.Advance(ClusterFixture.WaiterTimeout);
         await using var held = await b.WaitAsync(Arrival);
         Assert.False(await grain.IsStillValid(deadLease.Token));
         Assert.True(held.FencingToken > deadLease.FencingToken);
@@ -228,7 +228,7 @@ public abstract class WaitingLockScenarioTests(LockCluster cluster)
         // Its call is answered "not yet" after the poll interval (15 s); it never calls again.
         Cluster.SiloClock.Advance(TimeSpan.FromSeconds(15));
         Assert.Null(await gone.WaitAsync(Arrival));
-        Cluster.SiloClock.Advance(TimeSpan.FromSeconds(10));
+        Cluster.SiloClock.Advance(ClusterFixture.WaiterTimeout);
 
         await WaitUntilQueuedAsync(key, 0);
     }

@@ -84,8 +84,9 @@ public abstract class LockGrainContractTests(LockCluster cluster)
     [Fact]
     public async Task TryAcquire_WithoutOwnerOrClientLibrary_RecordsUnknown()
     {
-        // A silo's own grain factory has no OrleansLocks client library, so no owner in the request context.
-        var siloGrains = Cluster.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+        // A silo without the OrleansLocks client library puts no owner in the request context.
+        await using var bare = await LockCluster.StartAsync(LockStorageKind.Memory, silos: 1);
+        var siloGrains = bare.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
         var lease = await siloGrains.GetGrain<ILockGrain>(NewLock().ToGrainKey()).TryAcquire();
         Assert.Equal(LockOwner.Unknown, lease!.Owner);
     }

@@ -6,11 +6,17 @@ namespace OrleansLocks.Tests.Infrastructure;
 /// </summary>
 public abstract class ClusterFixture(LockStorageKind storage) : IAsyncLifetime
 {
+    /// <summary>
+    /// Longer than the 30-second clock steps the scenarios take, so a step can never outrun a live
+    /// waiter's next call or its confirmation (real waiters answer in milliseconds).
+    /// </summary>
+    public static readonly TimeSpan WaiterTimeout = TimeSpan.FromSeconds(90);
+
     private LockCluster? _cluster;
 
     public LockCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
 
-    public async Task InitializeAsync() => _cluster = await LockCluster.StartAsync(storage, coHostedProvider: true);
+    public async Task InitializeAsync() => _cluster = await LockCluster.StartAsync(storage, coHostedProvider: true, wait: o => o.WaiterTimeout = WaiterTimeout);
 
     public async Task DisposeAsync()
     {

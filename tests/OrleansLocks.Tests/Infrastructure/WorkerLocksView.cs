@@ -32,7 +32,7 @@ public static class WorkerLocksView
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleans_locks WHERE lock_name = @n AND lock_key = @k AND has_state", connection);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleans_locks WHERE lock_type = 'plain' AND lock_name = @n AND lock_key = @k AND has_state", connection);
         command.Parameters.AddWithValue("n", id.Name);
         command.Parameters.AddWithValue("k", id.Key);
         return (long)(await command.ExecuteScalarAsync())! > 0;
