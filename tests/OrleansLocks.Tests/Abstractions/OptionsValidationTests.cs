@@ -131,7 +131,7 @@ public sealed class OptionsValidationTests
     {
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(siloPort: Infrastructure.FreePort.Next(), gatewayPort: Infrastructure.FreePort.Next())
+            .UseLocalhostClustering(siloPort: FreePort.Next(), gatewayPort: FreePort.Next())
             .AddOrleansLocks(o => o.SweepInterval = TimeSpan.FromSeconds(1)));
         using var host = builder.Build();
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text;
 
-namespace OrleansLocks.Tests.Infrastructure;
+namespace OrleansLocks.Testing;
 
 /// <summary>The real Silo host (Silo/), started as its own process with environment variables only.</summary>
 public sealed class SiloProcess : IAsyncDisposable

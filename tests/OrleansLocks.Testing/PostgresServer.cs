@@ -1,7 +1,7 @@
 using Npgsql;
 using OrleansLocks.Grains.Storage;
 
-namespace OrleansLocks.Tests.Infrastructure;
+namespace OrleansLocks.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL server for the tests: initdb + pg_ctl in a temp folder on a free loopback

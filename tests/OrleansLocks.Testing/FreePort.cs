@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrleansLocks.Tests.Infrastructure;
+namespace OrleansLocks.Testing;
 
-internal static class FreePort
+public static class FreePort
 {
     private static int _next = 20000 + (Environment.ProcessId % 1000) * 20;
 

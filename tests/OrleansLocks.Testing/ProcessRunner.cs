@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace OrleansLocks.Tests.Infrastructure;
+namespace OrleansLocks.Testing;
 
 /// <summary>Runs a short-lived command and fails with its output when it does not succeed.</summary>
-internal static class ProcessRunner
+public static class ProcessRunner
 {
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
     {
