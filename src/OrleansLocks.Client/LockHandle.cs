@@ -41,6 +41,9 @@ public sealed class LockHandle : IAsyncDisposable
     /// </summary>
     public long FencingToken => _keeper.Lease.FencingToken;
 
+    /// <summary>When this grant was made (silo clock).</summary>
+    public DateTimeOffset AcquiredAt => _keeper.Lease.AcquiredAt;
+
     /// <summary>When the lease ends unless renewed (silo clock), as of the latest successful renewal.</summary>
     public DateTimeOffset ExpiresAt => _keeper.Lease.ExpiresAt;
 

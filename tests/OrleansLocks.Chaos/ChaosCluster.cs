@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks.Client;
+using OrleansLocks.Testing;
+
+namespace OrleansLocks.Chaos;
+
+/// <summary>
+/// The real processes of a chaos run: one PostgreSQL server, the Silo host (unchanged) as several
+/// processes clustered through ADO.NET clustering on loopback ports, worker client processes, and an
+/// in-process client of the controller for probes and final checks.
+/// </summary>
+internal sealed class ChaosCluster : IAsyncDisposable
+{
+    private readonly ChaosOptions _options;
+    private readonly ConcurrentQueue<ChaosEvent> _events;
+    private readonly string _logDir;
+    private readonly List<(int SiloPort, int GatewayPort)> _ports = [];
+    private readonly Dictionary<string, Process> _workers = [];
+    private int _workerCount;
+    private IHost? _client;
+
+    private ChaosCluster(ChaosOptions options, PostgresServer postgres, string connectionString, ConcurrentQueue<ChaosEvent> events)
+    {
+        _options = options;
+        Postgres = postgres;
+        ConnectionString = connectionString;
+        _events = events;
+        _logDir = Directory.CreateTempSubdirectory("orleanslocks-chaos-").FullName;
+    }
+
+    public PostgresServer Postgres { get; }
+
+    public string ConnectionString { get; }
+
+    public string LogDirectory => _logDir;
+
+    /// <summary>Running silos by index; a null entry is a silo that is down.</summary>
+    public List<SiloProcess?> Silos { get; } = [];
+
+    public IReadOnlyCollection<string> LiveWorkers => _workers.Keys;
+
+    public ILockProvider Locks => _client!.Services.GetRequiredService<ILockProvider>();
+
+    public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events)
+    {
+        var postgres = await PostgresServer.StartAsync(durable: false, own: true);
+        var database = await postgres.CreateDatabaseAsync("chaos");
+        var cluster = new ChaosCluster(options, postgres, database, events);
+        for (var i = 0; i < options.Silos; i++)
+        {
+            cluster._ports.Add((FreePort.Next(), FreePort.Next()));
+            cluster.Silos.Add(null);
+        }
+
+        // Start the silos one by one: the first creates the cluster's membership rows.
+        for (var i = 0; i < options.Silos; i++)
+        {
+            await cluster.StartSiloAsync(i);
+        }
+
+        cluster._client = await cluster.StartControllerClientAsync();
+        for (var i = 0; i < options.Workers; i++)
+        {
+            await cluster.StartWorkerAsync();
+        }
+
+        return cluster;
+    }
+
+    public async Task StartSiloAsync(int index)
+    {
+        var (siloPort, gatewayPort) = _ports[index];
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__OrleansLocks"] = ConnectionString,
+            ["Orleans__ClusterId"] = "chaos",
+            ["Orleans__ServiceId"] = "chaos",
+            ["Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Orleans__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Orleans__AdvertisedIP"] = "127.0.0.1",
+
+            // Declare a killed silo dead in seconds rather than the default tens of seconds.
+            ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
+            ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+            ["OrleansLocks__Lease__LeaseTimeout"] = _options.LeaseTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["OrleansLocks__Lease__RenewalInterval"] = _options.RenewalInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["OrleansLocks__Wait__WaiterTimeout"] = _options.WaiterTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["OrleansLocks__Wait__PollInterval"] = "00:00:05",
+            ["OrleansLocks__Storage__SweepInterval"] = "00:01:00",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+        };
+        Silos[index] = await SiloProcess.StartAsync(environment);
+    }
+
+    public async Task KillSiloAsync(int index)
+    {
+        var silo = Silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");
+        Silos[index] = null;
+        await silo.DisposeAsync();
+    }
+
+    public async Task StopSiloAsync(int index)
+    {
+        var silo = Silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");
+        Silos[index] = null;
+        await silo.InterruptAsync();
+        await silo.DisposeAsync();
+    }
+
+    public async Task<string> StartWorkerAsync()
+    {
+        var name = $"w{++_workerCount}";
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            typeof(ChaosCluster).Assembly.Location, "worker", "--name", name,
+            "--seed", _options.Seed.ToString(CultureInfo.InvariantCulture),
+            "--locks", _options.Locks.ToString(CultureInfo.InvariantCulture),
+            "--actors", _options.ActorsPerWorker.ToString(CultureInfo.InvariantCulture),
+            "--lease-ms", _options.LeaseTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+            "--renewal-ms", _options.RenewalInterval.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["CHAOS_CONNECTION"] = ConnectionString;
+        var process = new Process { StartInfo = info };
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var log = new StreamWriter(Path.Combine(_logDir, $"{name}.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (ChaosEvent.TryParse(e.Data) is { } ev)
+            {
+                _events.Enqueue(ev);
+                if (ev.Kind == "ready")
+                {
+                    ready.TrySetResult();
+                }
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (log)
+                {
+                    log.WriteLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _workers[name] = process;
+        if (await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(60))) != ready.Task)
+        {
+            throw new TimeoutException($"Worker {name} did not connect within 60 s; see {_logDir}/{name}.log.");
+        }
+
+        return name;
+    }
+
+    /// <summary>kill -9 of a worker process (a client dying with its locks held).</summary>
+    public void KillWorker(string name)
+    {
+        var process = _workers[name];
+        _workers.Remove(name);
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    /// <summary>Stops every worker as its host would (SIGINT: it releases what it holds) and waits for it to exit.</summary>
+    public async Task<List<string>> StopWorkersAsync()
+    {
+        var stuck = new List<string>();
+        foreach (var (name, process) in _workers)
+        {
+            await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        }
+
+        foreach (var (name, process) in _workers)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+                process.WaitForExit();
+            }
+            catch (OperationCanceledException)
+            {
+                stuck.Add(name);
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _workers.Clear();
+        return stuck;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _workers.Values)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        if (_client is not null)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _client.StopAsync(timeout.Token);
+            }
+            catch (Exception)
+            {
+                // The run is over; a client that cannot stop cleanly changes no result.
+            }
+
+            _client.Dispose();
+        }
+
+        foreach (var silo in Silos.OfType<SiloProcess>())
+        {
+            await silo.DisposeAsync();
+        }
+
+        await Postgres.DisposeAsync();
+    }
+
+    private async Task<IHost> StartControllerClientAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client => client
+            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("chaos", "chaos"))
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10))
+            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", ConnectionString))
+            .AddOrleansLocks(o => o.Owner = "probe", o => (o.LeaseTimeout, o.RenewalInterval) = (_options.LeaseTimeout, _options.RenewalInterval)));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+
+namespace OrleansLocks.Chaos;
+
+/// <summary>The run's parameters, all on the command line so that a failing run can be replayed.</summary>
+internal sealed record ChaosOptions
+{
+    public int Seed { get; init; } = 1;
+
+    /// <summary>How long the workload runs with faults.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(2);
+
+    public int Silos { get; init; } = 3;
+
+    public int Workers { get; init; } = 3;
+
+    /// <summary>Concurrent lock users inside each worker process.</summary>
+    public int ActorsPerWorker { get; init; } = 4;
+
+    /// <summary>How many distinct locks the workload contends on.</summary>
+    public int Locks { get; init; } = 6;
+
+    /// <summary>Mean pause between faults (each pause is drawn between half and one and a half of it).</summary>
+    public TimeSpan FaultInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromSeconds(6);
+
+    public TimeSpan RenewalInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan WaiterTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Where to write the markdown report, if anywhere.</summary>
+    public string? Report { get; init; }
+
+    public static string Usage => """
+        dotnet run --project tests/OrleansLocks.Chaos -c Release -- [options]
+          --seed N              seed of the workload and the fault schedule (default 1)
+          --duration SECONDS    how long to run the workload with faults (default 120)
+          --silos N             Silo processes (default 3)
+          --workers N           client processes (default 3)
+          --actors N            concurrent lock users per client (default 4)
+          --locks N             distinct locks contended on (default 6)
+          --fault-interval S    mean seconds between faults (default 10)
+          --lease S             lease timeout in seconds (default 6; renewal is a third)
+          --report PATH         also write the summary as markdown to PATH
+        """;
+
+    public static ChaosOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new ChaosOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            TimeSpan Seconds() => TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+            options = args[i] switch
+            {
+                "--seed" => options with { Seed = Int() },
+                "--duration" => options with { Duration = Seconds() },
+                "--silos" => options with { Silos = Int() },
+                "--workers" => options with { Workers = Int() },
+                "--actors" => options with { ActorsPerWorker = Int() },
+                "--locks" => options with { Locks = Int() },
+                "--fault-interval" => options with { FaultInterval = Seconds() },
+                "--lease" => WithLease(options, Seconds()),
+                "--report" => options with { Report = Next() },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
+            };
+        }
+
+        if (options.Silos < 2 || options.Workers < 2 || options.Locks < 1 || options.ActorsPerWorker < 1 || options.Duration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("The run needs at least 2 silos (one is killed at a time), 2 workers, 1 lock, 1 actor and a positive duration.");
+        }
+
+        return options;
+    }
+
+    private static ChaosOptions WithLease(ChaosOptions options, TimeSpan lease) =>
+        options with { LeaseTimeout = lease, RenewalInterval = lease / 3, WaiterTimeout = lease / 2 };
+}

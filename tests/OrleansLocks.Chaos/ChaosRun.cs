@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace OrleansLocks.Chaos;
+
+/// <summary>
+/// The controller: lets the workers run, injects faults on a seeded schedule, probes the locks of
+/// killed clients, stops everything, checks the history and prints the summary.
+/// </summary>
+internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, ConcurrentQueue<ChaosEvent> events)
+{
+    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "kill-client", "pg-restart", "pg-outage"];
+
+    private readonly Random _random = new(options.Seed);
+    private readonly List<Fault> _faults = [];
+    private readonly List<Kill> _kills = [];
+    private readonly List<Task> _probes = [];
+    private readonly List<string> _runViolations = [];
+    private int _probeCount;
+
+    public async Task<int> RunAsync()
+    {
+        var started = Now();
+        Console.WriteLine($"OrleansLocks chaos run: {Describe()}");
+        Console.WriteLine($"Replay: dotnet run --project tests/OrleansLocks.Chaos -c Release -- {Arguments()}");
+        Console.WriteLine($"Process logs: {cluster.LogDirectory}");
+
+        // Every kind of fault once, in a seeded order, then seeded random kinds until the time is up.
+        var plan = FaultKinds.OrderBy(_ => _random.Next()).ToList();
+        var deadline = started + (long)options.Duration.TotalMilliseconds;
+        for (var i = 0; Now() < deadline || i < plan.Count; i++)
+        {
+            var pause = options.FaultInterval * (0.5 + _random.NextDouble());
+            await Task.Delay(pause);
+            var kind = i < plan.Count ? plan[i] : FaultKinds[_random.Next(FaultKinds.Length)];
+            var fault = await InjectAsync(kind);
+            _faults.Add(fault);
+            Console.WriteLine($"  {Seconds(fault.Start - started),6} s  {fault.Kind,-11} {fault.Target,-8} ({fault.End - fault.Start} ms)");
+        }
+
+        // Let the last fault's aftermath play out under load, then stop.
+        await Task.Delay(options.FaultInterval);
+        await Task.WhenAll(_probes);
+        foreach (var stuck in await cluster.StopWorkersAsync())
+        {
+            _runViolations.Add($"Worker {stuck} did not stop within 45 s of SIGINT.");
+        }
+
+        // Every lock must be free again (the killed clients' leases have run out by now or soon).
+        await Task.WhenAll(Enumerable.Range(0, options.Locks).Select(i => ProbeAsync($"k{i}", "final")));
+
+        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout);
+        checker.Check();
+        var violations = _runViolations.Concat(checker.Violations).ToList();
+        var summary = Summarize(checker, violations, Now() - started);
+        Console.WriteLine(summary);
+        if (options.Report is { } path)
+        {
+            await File.WriteAllTextAsync(path, summary);
+        }
+
+        return violations.Count == 0 ? 0 : 1;
+    }
+
+    private async Task<Fault> InjectAsync(string kind)
+    {
+        var start = Now();
+        string target;
+        switch (kind)
+        {
+            case "kill-silo":
+            case "stop-silo":
+                var live = Enumerable.Range(0, cluster.Silos.Count).Where(i => cluster.Silos[i] is not null).ToList();
+                var index = live[_random.Next(live.Count)];
+                target = $"silo{index}";
+                if (kind == "kill-silo")
+                {
+                    await cluster.KillSiloAsync(index);
+                }
+                else
+                {
+                    await cluster.StopSiloAsync(index);
+                }
+
+                await Task.Delay(_random.Next(1000, 3000));
+                await cluster.StartSiloAsync(index);
+                break;
+            case "kill-client":
+                target = BusiestWorker();
+                cluster.KillWorker(target);
+                var killedAt = Now();
+                _kills.Add(new Kill(target, killedAt));
+                foreach (var lockName in LocksTouchedBy(target))
+                {
+                    _probes.Add(ProbeAsync(lockName, $"after {target}"));
+                }
+
+                await cluster.StartWorkerAsync();
+                break;
+            case "pg-restart":
+                target = "postgres";
+                await cluster.Postgres.StopAsync();
+                await cluster.Postgres.RestartAsync();
+                break;
+            case "pg-outage":
+                target = "postgres";
+                await cluster.Postgres.StopAsync();
+                await Task.Delay(_random.Next(3000, 6000));
+                await cluster.Postgres.RestartAsync();
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+        }
+
+        return new Fault(kind, target, start, Now());
+    }
+
+    /// <summary>The live worker holding the most locks right now (by its own reports).</summary>
+    private string BusiestWorker()
+    {
+        var holding = new Dictionary<(string, int), string>();
+        foreach (var e in events)
+        {
+            if (e.Kind == "grant")
+            {
+                holding[(e.Worker, e.Actor)] = e.Lock!;
+            }
+            else if (e.Kind == "end")
+            {
+                holding.Remove((e.Worker, e.Actor));
+            }
+        }
+
+        return cluster.LiveWorkers
+            .OrderByDescending(w => holding.Keys.Count(k => k.Item1 == w))
+            .ThenBy(_ => _random.Next())
+            .First();
+    }
+
+    private HashSet<string> LocksTouchedBy(string worker)
+    {
+        var open = new Dictionary<int, string>();
+        foreach (var e in events.Where(e => e.Worker == worker))
+        {
+            if (e.Kind is "start" or "grant")
+            {
+                open[e.Actor] = e.Lock!;
+            }
+            else if (e.Kind is "end" or "null" or "wait-timeout" or "error")
+            {
+                open.Remove(e.Actor);
+            }
+        }
+
+        return [.. open.Values];
+    }
+
+    /// <summary>Acquires a lock as the controller (waiting up to a lease plus the waiter timeout and margin), records it, releases it.</summary>
+    private async Task ProbeAsync(string lockName, string why)
+    {
+        var actor = Interlocked.Increment(ref _probeCount);
+        var sent = Now();
+        var timeout = options.LeaseTimeout * 2 + options.WaiterTimeout + TimeSpan.FromSeconds(10);
+        events.Enqueue(new ChaosEvent { Kind = "start", Worker = "probe", Actor = actor, Lock = lockName, Op = "wait", Sent = sent, At = sent });
+        try
+        {
+            var handle = await cluster.Locks.AcquireAsync("chaos", lockName, timeout);
+            events.Enqueue(new ChaosEvent
+            {
+                Kind = "grant", Worker = "probe", Actor = actor, Lock = lockName, Op = "wait", Sent = sent, At = Now(),
+                Fencing = handle.FencingToken, Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(), Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+            });
+            var releaseSent = Now();
+            await handle.ReleaseAsync();
+            events.Enqueue(new ChaosEvent
+            {
+                Kind = "end", Worker = "probe", Actor = actor, Lock = lockName, Fencing = handle.FencingToken, At = Now(), Reason = "released",
+                ReleaseSent = releaseSent, ReleaseAcked = Now(), UsedUntil = releaseSent, Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+            });
+        }
+        catch (Exception ex)
+        {
+            events.Enqueue(new ChaosEvent { Kind = "error", Worker = "probe", Actor = actor, Lock = lockName, Op = "wait", Sent = sent, At = Now(), Error = ex.GetType().Name });
+            lock (_runViolations)
+            {
+                _runViolations.Add($"{lockName}: the controller could not acquire it ({why}) within {timeout.TotalSeconds:F0} s: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+    }
+
+    private string Summarize(HistoryChecker checker, List<string> violations, long elapsedMs)
+    {
+        var all = events.ToList();
+        int Count(string kind, string? op = null) => all.Count(e => e.Kind == kind && e.Worker != "probe" && (op is null || e.Op == op));
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"# OrleansLocks chaos run");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{Describe()}; ran {Seconds(elapsedMs)} s.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Replay: `dotnet run --project tests/OrleansLocks.Chaos -c Release -- {Arguments()}`");
+        text.AppendLine();
+        text.AppendLine("| operations | count |");
+        text.AppendLine("|---|---|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| try-acquire granted | {Count("grant", "try")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| try-acquire answered held (null) | {Count("null", "try")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| waiting acquire granted | {Count("grant", "wait")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| waiting acquire timed out | {Count("wait-timeout")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| renewals seen by holders | {Count("renew")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| holds released | {all.Count(e => e.Kind == "end" && e.Reason == "released" && e.Worker != "probe")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| holds lost (HandleLostToken) | {all.Count(e => e.Kind == "end" && e.Reason == "lost")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| releases that failed (lock left to expire) | {all.Count(e => e.Kind == "end" && e.Reason == "release-failed")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| writes to the guarded resource | {Count("write")} (refused as stale: {checker.StaleWritesRefused}) |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| probes by the controller | {all.Count(e => e.Kind == "grant" && e.Worker == "probe")} |");
+        foreach (var error in all.Where(e => e.Kind == "error" && e.Worker != "probe").GroupBy(e => e.Error!.Split(':')[0]).OrderByDescending(g => g.Count()))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| acquire failed: {error.Key} | {error.Count()} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("| fault | count | recovery: first new grant after it, ms (each) |");
+        text.AppendLine("|---|---|---|");
+        foreach (var group in checker.Recoveries.GroupBy(r => r.Fault.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {string.Join(", ", group.Select(r => r.RecoveryMs?.ToString(CultureInfo.InvariantCulture) ?? "none"))} |");
+        }
+
+        foreach (var (kill, freedAfter, locks) in checker.DeadHolderRecoveries)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"\nKilled client {kill.Worker} held {locks} lock(s); {(locks == 0 ? "nothing to free" : freedAfter is { } ms ? $"all granted again within {ms} ms (lease {options.LeaseTimeout.TotalMilliseconds:F0} ms)" : "NOT all granted again in time")}.");
+        }
+
+        foreach (var note in checker.Notes)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"\nNote: {note}");
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Violations: {violations.Count}");
+        foreach (var violation in violations.Take(50))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {violation}");
+        }
+
+        return text.ToString();
+    }
+
+    private string Describe() =>
+        $"seed {options.Seed}, {options.Duration.TotalSeconds:F0} s of faults, {options.Silos} silos, {options.Workers} workers x {options.ActorsPerWorker} actors, {options.Locks} locks, lease {options.LeaseTimeout.TotalSeconds:F0} s";
+
+    private string Arguments() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}");
+
+    private static string Seconds(long ms) => (ms / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
+
+    private static long Now() => TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+}

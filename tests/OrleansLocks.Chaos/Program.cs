@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+using OrleansLocks.Chaos;
+
+// dotnet run --project tests/OrleansLocks.Chaos -c Release -- --seed 42 --duration 600
+// (the same program runs as a worker process: "worker --name ...").
+if (args.Length > 0 && args[0] == "worker")
+{
+    return await Worker.RunAsync(args);
+}
+
+ChaosOptions options;
+try
+{
+    options = ChaosOptions.Parse(args);
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(ChaosOptions.Usage);
+    return 2;
+}
+
+var events = new ConcurrentQueue<ChaosEvent>();
+await using var cluster = await ChaosCluster.StartAsync(options, events);
+var run = new ChaosRun(options, cluster, events);
+return await run.RunAsync();

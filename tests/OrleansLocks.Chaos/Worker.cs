@@ -1,0 +1,193 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks.Client;
+
+namespace OrleansLocks.Chaos;
+
+/// <summary>
+/// A client process of the chaos run: several actors acquire (try and waiting), hold while writing
+/// to the guarded resource, renew, and release random locks, and report every step as a
+/// <see cref="ChaosEvent"/> line on standard output. It runs until it is stopped (SIGINT, which
+/// releases what it holds) or killed.
+/// </summary>
+internal static class Worker
+{
+    private static readonly Lock Output = new();
+
+    // When the host began to stop: from then on it may release held locks by itself.
+    private static long _stoppingAt = long.MaxValue;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        string Arg(string name) => args[args.ToList().IndexOf(name) + 1];
+        var name = Arg("--name");
+        var seed = int.Parse(Arg("--seed"), CultureInfo.InvariantCulture);
+        var locks = int.Parse(Arg("--locks"), CultureInfo.InvariantCulture);
+        var actors = int.Parse(Arg("--actors"), CultureInfo.InvariantCulture);
+        var lease = TimeSpan.FromMilliseconds(double.Parse(Arg("--lease-ms"), CultureInfo.InvariantCulture));
+        var renewal = TimeSpan.FromMilliseconds(double.Parse(Arg("--renewal-ms"), CultureInfo.InvariantCulture));
+        var connection = Environment.GetEnvironmentVariable("CHAOS_CONNECTION") ?? throw new InvalidOperationException("CHAOS_CONNECTION is not set.");
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client => client
+            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("chaos", "chaos"))
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10))
+            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", connection))
+            .AddOrleansLocks(o => o.Owner = name, o => (o.LeaseTimeout, o.RenewalInterval) = (lease, renewal)));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var provider = host.Services.GetRequiredService<ILockProvider>();
+        var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        stopping.Register(() => Interlocked.Exchange(ref _stoppingAt, Now()));
+        Emit(new ChaosEvent { Kind = "ready", Worker = name, At = Now() });
+
+        var running = Enumerable.Range(0, actors)
+            .Select(actor => Task.Run(() => ActAsync(provider, name, actor, new Random(HashCode.Combine(seed, name, actor)), locks, lease, stopping)))
+            .ToArray();
+        await host.WaitForShutdownAsync();
+        await Task.WhenAll(running);
+        return 0;
+    }
+
+    private static async Task ActAsync(ILockProvider locks, string worker, int actor, Random random, int lockCount, TimeSpan lease, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var lockName = $"k{random.Next(lockCount)}";
+            var wait = random.Next(2) == 0;
+            var op = wait ? "wait" : "try";
+            var sent = Now();
+            Emit(new ChaosEvent { Kind = "start", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = sent });
+
+            // Every operation has a deadline; passing it is reported as a hang (a violation).
+            var deadline = TimeSpan.FromSeconds(wait ? 40 : 30);
+            LockHandle? handle;
+            try
+            {
+                var acquire = wait
+                    ? AcquireOrThrowAsync(locks, lockName, TimeSpan.FromMilliseconds(random.Next(1000, 8000)), stopping)
+                    : locks.TryAcquireAsync("chaos", lockName, stopping).AsTask();
+                handle = await WithDeadline(acquire, deadline, worker, actor, lockName, op, sent);
+            }
+            catch (TimeoutException) when (wait)
+            {
+                Emit(new ChaosEvent { Kind = "wait-timeout", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now() });
+                continue;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                Emit(new ChaosEvent { Kind = "error", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now(), Error = "stopping" });
+                return;
+            }
+            catch (HungException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Emit(new ChaosEvent { Kind = "error", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now(), Error = $"{ex.GetType().Name}: {ex.Message}" });
+                await Task.Delay(random.Next(50, 300), CancellationToken.None);
+                continue;
+            }
+
+            if (handle is null)
+            {
+                Emit(new ChaosEvent { Kind = "null", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now() });
+                await Task.Delay(random.Next(20, 200), CancellationToken.None);
+                continue;
+            }
+
+            await HoldAsync(handle, worker, actor, lockName, op, sent, random, lease);
+        }
+    }
+
+    private static async Task HoldAsync(LockHandle handle, string worker, int actor, string lockName, string op, long sent, Random random, TimeSpan lease)
+    {
+        var fencing = handle.FencingToken;
+        var expires = handle.ExpiresAt.ToUnixTimeMilliseconds();
+        Emit(new ChaosEvent
+        {
+            Kind = "grant", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now(),
+            Fencing = fencing, Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(), Expires = expires,
+        });
+
+        // Mostly short holds; some outlast several renewals.
+        var holdMs = random.Next(10) == 0 ? random.Next((int)lease.TotalMilliseconds / 2, (int)lease.TotalMilliseconds * 2) : random.Next(5, 400);
+        var until = Now() + holdMs;
+        var lost = handle.HandleLostToken;
+        while (Now() < until && !lost.IsCancellationRequested)
+        {
+            Emit(new ChaosEvent { Kind = "write", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = Now() });
+            try
+            {
+                await Task.Delay((int)Math.Clamp(until - Now(), 1, 100), lost);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            if (handle.ExpiresAt.ToUnixTimeMilliseconds() is var renewed && renewed != expires)
+            {
+                expires = renewed;
+                Emit(new ChaosEvent { Kind = "renew", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, Expires = expires, At = Now() });
+            }
+        }
+
+        var usedUntil = Now();
+        var wasLost = lost.IsCancellationRequested;
+        var releaseSent = Now();
+        string reason;
+        long? releaseAcked = null;
+        try
+        {
+            await handle.ReleaseAsync();
+            releaseAcked = Now();
+            reason = wasLost ? "lost" : "released";
+        }
+        catch (Exception ex) when (ex is LockStorageException or OrleansException or TimeoutException)
+        {
+            reason = "release-failed";
+        }
+
+        Emit(new ChaosEvent
+        {
+            Kind = "end", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = Now(), Reason = reason,
+            ReleaseSent = Math.Min(releaseSent, Interlocked.Read(ref _stoppingAt)), ReleaseAcked = releaseAcked, UsedUntil = usedUntil, Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+        });
+    }
+
+    private static async Task<LockHandle?> WithDeadline(Task<LockHandle?> acquire, TimeSpan deadline, string worker, int actor, string lockName, string op, long sent)
+    {
+        if (await Task.WhenAny(acquire, Task.Delay(deadline)) != acquire)
+        {
+            Emit(new ChaosEvent { Kind = "hung", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now() });
+            throw new HungException();
+        }
+
+        return await acquire;
+    }
+
+    private static async Task<LockHandle?> AcquireOrThrowAsync(ILockProvider locks, string lockName, TimeSpan timeout, CancellationToken stopping) =>
+        await locks.AcquireAsync("chaos", lockName, timeout, stopping);
+
+    private static void Emit(ChaosEvent e)
+    {
+        var line = e.ToLine();
+        lock (Output)
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        }
+    }
+
+    private static long Now() => TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private sealed class HungException : Exception;
+}

@@ -1,0 +1,65 @@
+using System.Reflection;
+using Xunit.Abstractions;
+
+namespace OrleansLocks.Tests.Chaos;
+
+/// <summary>Runs alone: the chaos run's processes need the machine's CPU to keep their timers honest.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ChaosCollection
+{
+    public const string Name = "chaos run (alone)";
+}
+
+/// <summary>
+/// The bounded chaos run CI makes on every submission: the chaos program (tests/OrleansLocks.Chaos) with
+/// a fixed seed, PostgreSQL, 3 Silo processes and 3 client processes, about a minute of faults with
+/// at least one of each kind, and its history checker. The long run is the same program, run by hand
+/// (see docs/safety.md).
+/// </summary>
+[Collection(ChaosCollection.Name)]
+public sealed class BoundedChaosRunTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task BoundedChaosRun_WithEveryFaultKind_FindsNoViolation()
+    {
+        var report = Path.Combine(Path.GetTempPath(), $"orleanslocks-chaos-{Guid.NewGuid():N}.md");
+        string console;
+        try
+        {
+            console = await ProcessRunner.RunAsync(
+                "dotnet",
+                [ChaosAssemblyPath(), "--seed", "42", "--duration", "60", "--fault-interval", "7", "--report", report],
+                TimeSpan.FromMinutes(10));
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A non-zero exit: violations (or a failure to run); the message quotes the program's output.
+            Assert.Fail(ex.Message);
+            throw;
+        }
+
+        output.WriteLine(console);
+        var summary = await File.ReadAllTextAsync(report);
+        Assert.Contains("Violations: 0", summary, StringComparison.Ordinal);
+        foreach (var kind in new[] { "kill-silo", "stop-silo", "kill-client", "pg-restart", "pg-outage" })
+        {
+            Assert.Matches($@"\| {kind} \| [1-9]", summary);
+        }
+
+        Assert.Matches(@"\| waiting acquire granted \| [1-9]", summary);
+        Assert.Matches(@"\| try-acquire granted \| [1-9]", summary);
+    }
+
+    private static string ChaosAssemblyPath()
+    {
+        var configuration = typeof(BoundedChaosRunTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansLocks.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var path = Path.Combine(directory!.FullName, "tests", "OrleansLocks.Chaos", "bin", configuration, "net10.0", "OrleansLocks.Chaos.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"The chaos program was not built: {path} is missing.", path);
+    }
+}

@@ -1,0 +1,120 @@
+using OrleansLocks.Chaos;
+
+namespace OrleansLocks.Tests.Chaos;
+
+/// <summary>
+/// The chaos program's history checker must catch each kind of violation it claims to (and accept an
+/// honest history), or a green chaos run would prove nothing. Histories here are made by hand.
+/// </summary>
+public sealed class HistoryCheckerTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(6);
+    private static readonly TimeSpan WaiterTimeout = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public void AnHonestHistory_HasNoViolation()
+    {
+        var checker = Check(
+            Start("w1", 0, "k0", "try", 1000), Grant("w1", 0, "k0", "try", fencing: 1, granted: 1001, at: 1002),
+            Start("w2", 0, "k0", "try", 1100), Null("w2", 0, "k0", 1100, 1101),
+            End("w1", 0, "k0", 1, releaseSent: 1500, releaseAcked: 1502),
+            Start("w2", 0, "k0", "wait", 1400), Grant("w2", 0, "k0", "wait", fencing: 2, granted: 1501, at: 1503),
+            End("w2", 0, "k0", 2, releaseSent: 1600, releaseAcked: 1601));
+        Assert.Empty(checker.Violations);
+    }
+
+    [Fact]
+    public void TwoHoldersAtOnce_AreAViolation()
+    {
+        var checker = Check(
+            Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001),
+            Grant("w2", 0, "k0", "try", fencing: 2, granted: 1200, at: 1201),
+            End("w1", 0, "k0", 1, releaseSent: 1500, releaseAcked: 1501),
+            End("w2", 0, "k0", 2, releaseSent: 1600, releaseAcked: 1601));
+        Assert.Contains(checker.Violations, v => v.Contains("two holders", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AFencingTokenGrantedTwice_OrOutOfOrder_IsAViolation()
+    {
+        var twice = Check(
+            Grant("w1", 0, "k0", "try", fencing: 5, granted: 1000, at: 1001), End("w1", 0, "k0", 5, 1100, 1101),
+            Grant("w2", 0, "k0", "try", fencing: 5, granted: 1200, at: 1201), End("w2", 0, "k0", 5, 1300, 1301));
+        Assert.Contains(twice.Violations, v => v.Contains("granted twice", StringComparison.Ordinal));
+
+        var backwards = Check(
+            Grant("w1", 0, "k0", "try", fencing: 7, granted: 1000, at: 1001), End("w1", 0, "k0", 7, 1100, 1101),
+            Grant("w2", 0, "k0", "try", fencing: 6, granted: 1200, at: 1201), End("w2", 0, "k0", 6, 1300, 1301));
+        Assert.Contains(backwards.Violations, v => v.Contains("before the smaller token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void HeldAnsweredWhenNobodyHeldOrWaited_IsAViolation()
+    {
+        // e.g. a storage failure reported as "someone else holds it".
+        var checker = Check(
+            Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001), End("w1", 0, "k0", 1, 1100, 1101),
+            Start("w2", 0, "k0", "try", 5000), Null("w2", 0, "k0", 5000, 5003));
+        Assert.Contains(checker.Violations, v => v.Contains("nobody held", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AHungOperation_IsAViolation()
+    {
+        var checker = Check(new ChaosEvent { Kind = "hung", Worker = "w1", Lock = "k0", Op = "wait", Sent = 1000, At = 41000 });
+        Assert.Contains(checker.Violations, v => v.Contains("past its deadline", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ALockOfAKilledHolder_NotGrantedAgainWithinTheLease_IsAViolation()
+    {
+        var events = new[]
+        {
+            Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001),
+            Grant("probe", 1, "k0", "wait", fencing: 2, granted: 60_000, at: 60_001),
+            End("probe", 1, "k0", 2, 60_010, 60_011),
+        };
+        var checker = new HistoryChecker(events, [], [new Kill("w1", 2000)], Lease, WaiterTimeout);
+        checker.Check();
+        Assert.Contains(checker.Violations, v => v.Contains("not granted again", StringComparison.Ordinal));
+
+        var inTime = new HistoryChecker(
+            [events[0], Grant("probe", 1, "k0", "wait", fencing: 2, granted: 7100, at: 7101), End("probe", 1, "k0", 2, 7110, 7111)],
+            [], [new Kill("w1", 2000)], Lease, WaiterTimeout);
+        inTime.Check();
+        Assert.Empty(inTime.Violations);
+    }
+
+    [Fact]
+    public void AStaleWrite_IsRefusedByTheGuardedResource_NotCountedAsAViolation()
+    {
+        var checker = Check(
+            Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001),
+            Write("w1", "k0", 1, 1010),
+            Write("w2", "k0", 2, 1020),
+            Write("w1", "k0", 1, 1030));
+        Assert.Equal(1, checker.StaleWritesRefused);
+    }
+
+    private static HistoryChecker Check(params ChaosEvent[] events)
+    {
+        var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout);
+        checker.Check();
+        return checker;
+    }
+
+    private static ChaosEvent Start(string worker, int actor, string lockName, string op, long sent) =>
+        new() { Kind = "start", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = sent };
+
+    private static ChaosEvent Grant(string worker, int actor, string lockName, string op, long fencing, long granted, long at) =>
+        new() { Kind = "grant", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = granted - 1, At = at, Fencing = fencing, Granted = granted, Expires = granted + 6000 };
+
+    private static ChaosEvent Null(string worker, int actor, string lockName, long sent, long at) =>
+        new() { Kind = "null", Worker = worker, Actor = actor, Lock = lockName, Op = "try", Sent = sent, At = at };
+
+    private static ChaosEvent End(string worker, int actor, string lockName, long fencing, long releaseSent, long releaseAcked) =>
+        new() { Kind = "end", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = releaseAcked, Reason = "released", ReleaseSent = releaseSent, ReleaseAcked = releaseAcked };
+
+    private static ChaosEvent Write(string worker, string lockName, long fencing, long at) =>
+        new() { Kind = "write", Worker = worker, Lock = lockName, Fencing = fencing, At = at };
+}
