@@ -48,7 +48,10 @@ public interface ILeaseGrain : IGrainWithStringKey
     /// <param name="kind">What to wait for: <see cref="LockKind.Plain"/> on a plain lock, <see cref="LockKind.Read"/> or <see cref="LockKind.Write"/> on a read/write lock.</param>
     /// <param name="owner">Who will hold the lock; when omitted, the owner the client library put in the request context.</param>
     /// <returns>The lease once granted, or <see langword="null"/> when the poll interval passed first (call again).</returns>
-    /// <exception cref="LockStorageException">The lock's storage failed; nothing was granted, and the caller is still in line.</exception>
+    /// <exception cref="LockStorageException">
+    /// The lock's storage failed, and the caller is no longer in line. Whether a grant was written for it
+    /// is unknown: call again with the same waiter id, which finds such a grant or joins the line again.
+    /// </exception>
     [Alias("Wait")]
     [AlwaysInterleave]
     Task<LockLease?> Wait(string waiterId, LockKind kind, string? owner = null);

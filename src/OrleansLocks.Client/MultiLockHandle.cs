@@ -15,7 +15,6 @@ namespace OrleansLocks.Client;
 public sealed class MultiLockHandle : IAsyncDisposable
 {
     private readonly CancellationTokenSource _lost;
-    private int _released;
 
     internal MultiLockHandle(IReadOnlyList<LockHandle> parts)
     {
@@ -46,15 +45,10 @@ public sealed class MultiLockHandle : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Releases every part (all are attempted). Idempotent.</summary>
+    /// <summary>Releases every part (all are attempted, whatever happens to one). Idempotent, part by part.</summary>
     /// <exception cref="LockStorageException">A part's release could not be stored (the first such error); that part expires by itself.</exception>
     public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _released, 1) == 1)
-        {
-            return;
-        }
-
         Exception? first = null;
         foreach (var part in Parts.Reverse())
         {
@@ -62,8 +56,9 @@ public sealed class MultiLockHandle : IAsyncDisposable
             {
                 await part.ReleaseAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is LockStorageException or OrleansException or TimeoutException)
+            catch (Exception ex)
             {
+                // Even a cancelled release of one part must not leave the others renewing.
                 first ??= ex;
             }
         }
@@ -77,11 +72,6 @@ public sealed class MultiLockHandle : IAsyncDisposable
     /// <summary>Releases every part; failures are logged, not thrown.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _released, 1) == 1)
-        {
-            return;
-        }
-
         foreach (var part in Parts.Reverse())
         {
             await part.DisposeAsync().ConfigureAwait(false);

@@ -48,6 +48,11 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     private LockState _current = new();
     private Task? _loading;
     private bool _loaded;
+
+    // Set when this activation has asked to be deactivated. Orleans deactivates it only once no call
+    // is running, so from then on a Wait answers at once instead of opening a call that would keep
+    // the activation (and every call queued behind its deactivation) waiting.
+    private bool _goingAway;
     private IGrainTimer? _timer;
 
     protected LeaseGrain(
@@ -174,6 +179,12 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         await _gate.WaitAsync();
         try
         {
+            if (_goingAway)
+            {
+                // The caller calls again and reaches the lock's next activation.
+                return null;
+            }
+
             var id = await LoadAsync();
             var now = NowMs();
             if (_waiters.TryGetValue(waiterId, out var waiter))
@@ -230,7 +241,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 
             _openWaits.Add(this, TaskScheduler.Current);
             waiter.Call = call = new TaskCompletionSource<LockLease?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            waiter.CallEndsAt = now + _pollMs;
             waiter.LastSeenAt = now;
             Reschedule();
         }
@@ -239,7 +249,29 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             _gate.Release();
         }
 
-        return await call.Task;
+        try
+        {
+            // The call ends by its own timer, not by a grain message: a message could sit behind the
+            // activation's deactivation, which itself waits for this call to end.
+            return await call.Task.WaitAsync(TimeSpan.FromMilliseconds(_pollMs), _time);
+        }
+        catch (TimeoutException)
+        {
+            if (call.Task.IsCompleted)
+            {
+                return await call.Task;
+            }
+
+            // "Not yet": the waiter keeps its place; a grant made before its next call waits for it.
+            if (_waiters.TryGetValue(waiterId, out var waiter) && ReferenceEquals(waiter.Call, call))
+            {
+                waiter.Call = null;
+                waiter.LastSeenAt = NowMs();
+                Reschedule();
+            }
+
+            return null;
+        }
     }
 
     public async Task<bool> ConfirmGrant(string token)
@@ -307,6 +339,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
                 // no stale activation's ETag can ever match again). The next grant's fencing token
                 // starts from the clock floor, which is beyond every token this row ever issued.
                 await ClearAsync(id);
+                _goingAway = true;
                 DeactivateOnIdle();
                 return true;
             }
@@ -327,10 +360,17 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     }
 
     /// <summary>
-    /// Answers every open <see cref="Wait"/> call "not yet" (the activation is going away); each
-    /// waiter's next call reaches the next activation and joins its line. Runs on the activation's scheduler.
+    /// The activation is going away: answers every open <see cref="Wait"/> call "not yet", and every
+    /// later one at once; each waiter's next call reaches the next activation and joins its line.
+    /// Runs on the activation's scheduler.
     /// </summary>
-    internal void AnswerOpenCalls()
+    internal void GoAway()
+    {
+        _goingAway = true;
+        AnswerOpenCalls();
+    }
+
+    private void AnswerOpenCalls()
     {
         foreach (var waiter in _waiters.Values)
         {
@@ -583,6 +623,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             Forget(waiter);
         }
 
+        _goingAway = true;
         DeactivateOnIdle();
         if (ex is InconsistentStateException)
         {
@@ -610,13 +651,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             var now = NowMs();
             foreach (var waiter in _waiters.Values.ToList())
             {
-                if (waiter.Call is not null && waiter.CallEndsAt <= now)
-                {
-                    // The call answers "not yet" before Orleans' response timeout; the waiter calls again.
-                    waiter.Answer(null);
-                    waiter.LastSeenAt = now;
-                }
-                else if (waiter.Call is null && waiter.Grant is null && waiter.LastSeenAt + _waiterTimeoutMs <= now)
+                if (waiter.Call is null && waiter.Grant is null && waiter.LastSeenAt + _waiterTimeoutMs <= now)
                 {
                     Log.WaiterGone(Logger, id);
                     Forget(waiter);
@@ -657,9 +692,14 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 
         foreach (var waiter in _waiters.Values)
         {
-            Consider(waiter.Grant is not null ? waiter.ConfirmBy
-                : waiter.Call is not null ? waiter.CallEndsAt
-                : waiter.LastSeenAt + _waiterTimeoutMs);
+            if (waiter.Grant is not null)
+            {
+                Consider(waiter.ConfirmBy);
+            }
+            else if (waiter.Call is null)
+            {
+                Consider(waiter.LastSeenAt + _waiterTimeoutMs);
+            }
         }
 
         if (due is null || !_loaded)

@@ -8,8 +8,9 @@ public sealed class LockWaitOptions
 
     /// <summary>
     /// The longest one <see cref="ILeaseGrain.Wait"/> call stays open before it answers "not yet" and
-    /// the waiter calls again, keeping its place. Must be shorter than Orleans' response timeout
-    /// (30 seconds by default), so that a long wait never looks like a failed call.
+    /// the waiter calls again, keeping its place. Keep it shorter than the callers' Orleans response
+    /// timeout (30 seconds by default): a longer one still works, since a timed-out wait call is made
+    /// again with the same waiter id, but each time-out costs a logged fault and a retry pause.
     /// </summary>
     /// <value>The default is 15 seconds.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);

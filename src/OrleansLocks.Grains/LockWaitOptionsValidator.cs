@@ -12,7 +12,7 @@ public sealed class LockWaitOptionsValidator : IValidateOptions<LockWaitOptions>
         var failures = new List<string>();
         if (options.PollInterval <= TimeSpan.Zero || options.PollInterval > TimeSpan.FromMinutes(10))
         {
-            failures.Add($"PollInterval must be positive and at most 10 minutes, and shorter than Orleans' response timeout (was {options.PollInterval}).");
+            failures.Add($"PollInterval must be positive and at most 10 minutes (was {options.PollInterval}); keep it below the callers' response timeout.");
         }
 
         if (options.WaiterTimeout <= TimeSpan.Zero || options.WaiterTimeout > TimeSpan.FromMinutes(10))

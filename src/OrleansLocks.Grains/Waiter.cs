@@ -18,9 +18,6 @@ internal sealed class Waiter(string id, LockKind kind, string owner)
     /// <summary>The open <see cref="ILeaseGrain.Wait"/> call, if any.</summary>
     public TaskCompletionSource<LockLease?>? Call { get; set; }
 
-    /// <summary>When the open call answers "not yet".</summary>
-    public long CallEndsAt { get; set; }
-
     /// <summary>When its last call ended (it is presumed dead <see cref="LockWaitOptions.WaiterTimeout"/> later).</summary>
     public long LastSeenAt { get; set; }
 

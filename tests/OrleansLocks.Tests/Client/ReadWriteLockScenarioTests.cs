@@ -154,6 +154,14 @@ public abstract class ReadWriteLockScenarioTests(LockCluster cluster)
             Assert.NotNull(w3);
         }
 
+        // name1 comes first in the canonical order, so the refusal above took nothing at all; a free lock
+        // that sorts before the taken one (name0) is taken first, and must be given back.
+        Assert.Null(await Locks.TryAcquireAllAsync([LockRequest.Write("name2", key2), LockRequest.Write("name0", key3)]));
+        await using (var w0 = await Locks.TryAcquireWriteAsync("name0", key3))
+        {
+            Assert.NotNull(w0);
+        }
+
         await m.ReleaseAsync();
         await using var w1 = await Locks.TryAcquireWriteAsync("name1", key1);
         Assert.NotNull(w1);

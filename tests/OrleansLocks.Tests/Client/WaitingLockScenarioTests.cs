@@ -275,6 +275,40 @@ public abstract class WaitingLockScenarioTests(LockCluster cluster)
         Assert.Null(await Grain(key).GetInfo());
     }
 
+    [Fact]
+    public async Task ADeactivationWithAnOpenWait_DoesNotStallTheLock()
+    {
+        var key = NewKey();
+        var grain = Grain(key);
+        var a = await Locks.AcquireAsync("name", key);
+        var b = Locks.AcquireAsync("name", key).AsTask();
+        await WaitUntilQueuedAsync(key, 1);
+
+        // Orleans deactivates an activation only once no call runs in it (rebalancing, idle collection
+        // and failed writes all end this way), so B's open wait must be answered, not left to its timer.
+        Assert.True(Cluster.Cluster.TryGetGrainContext(grain.GetGrainId(), out var context));
+        context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test"));
+
+        // No clock advance: the release reaches the next activation, which hands the lock to B.
+        await a.ReleaseAsync().AsTask().WaitAsync(Arrival);
+        await using var held = await b.WaitAsync(Arrival);
+        Assert.True(held.FencingToken > a.FencingToken);
+    }
+
+    [Fact]
+    public async Task AWaiterThatGivesUpAfterItWasGranted_LeavesNothingHeld()
+    {
+        var key = NewKey();
+        var grain = Grain(key);
+        var lease = await grain.Wait("gave-up", LockKind.Plain, "quitter");
+        Assert.NotNull(lease);
+
+        await grain.StopWaiting("gave-up");
+
+        Assert.Null(await grain.GetInfo());
+        Assert.False(await grain.IsStillValid(lease.Token));
+    }
+
     private ILockGrain Grain(string key) => Cluster.Grains.GetGrain<ILockGrain>(LockId.Create("name", key).ToGrainKey());
 
     private Task WaitUntilQueuedAsync(string key, int waiting) =>

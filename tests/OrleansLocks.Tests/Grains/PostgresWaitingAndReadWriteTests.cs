@@ -33,7 +33,9 @@ public sealed class PostgresWaitingAndReadWriteTests
         }
         else
         {
-            await cluster.Cluster.StopSiloAsync(doomed);
+            // The stopping silo answers B's open wait at once; it would otherwise hold up its own stop.
+            var stopping = cluster.Cluster.StopSiloAsync(doomed);
+            await stopping.WaitAsync(TimeSpan.FromSeconds(15));
         }
 
         // The lock's next activation reads A's grant back from PostgreSQL, and B joins its line.
@@ -46,6 +48,40 @@ public sealed class PostgresWaitingAndReadWriteTests
         await using var held = await b.WaitAsync(Arrival);
         Assert.True(held.FencingToken > a.FencingToken);
         Assert.NotEqual(doomed, cluster.HostOf(grain));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AfterAFailedWrite_AWaiterJoiningTheDroppedActivation_DoesNotStallTheHoldersRetriedRelease(bool withWaiter)
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("failedwrite");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var id = LockId.Create("failedwrite", Guid.NewGuid().ToString("N"));
+            var grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+            var a = await grain.TryAcquire("a");
+            Assert.NotNull(a);
+
+            // Another writer moves the stored version: A's release meets a version conflict, and the
+            // activation drops itself while a waiter's call is already on its way in.
+            await using (var connection = new NpgsqlConnection(database))
+            {
+                await connection.OpenAsync();
+                await using var bump = new NpgsqlCommand(
+                    "UPDATE OrleansStorage SET Version = Version + 1 WHERE GrainTypeString = 'orleanslocks.lock' AND GrainIdExtensionString = @k", connection);
+                bump.Parameters.AddWithValue("k", id.ToGrainKey());
+                Assert.Equal(1, await bump.ExecuteNonQueryAsync());
+            }
+
+            var release = grain.Release(a!.Token);
+            var wait = withWaiter ? grain.Wait($"c{attempt}", LockKind.Plain, "c") : Task.FromResult<LockLease?>(null);
+            Assert.True((await Assert.ThrowsAsync<LockStorageException>(() => release)).IsVersionConflict);
+
+            // The holder retries (as the client library does), and it goes through on a fresh activation.
+            Assert.True(await grain.Release(a.Token).WaitAsync(Arrival));
+        }
     }
 
     [Fact]
