@@ -25,7 +25,8 @@ internal sealed class LeaseKeeper
     private readonly ITimer _deadlineTimer;
     private readonly Lock _gate = new();
     private LockLease _lease;
-    private DateTimeOffset _deadline;
+    // A TimeProvider timestamp (monotonic): a wall-clock jump on this machine cannot move it.
+    private long _deadline;
     private int _state;
     private int _renewing;
 
@@ -34,7 +35,7 @@ internal sealed class LeaseKeeper
         LockKind kind,
         ILeaseGrain grain,
         LockLease lease,
-        DateTimeOffset sentAt,
+        long sentAt,
         TimeSpan renewalInterval,
         TimeProvider time,
         TransientFaultPolicy retry,
@@ -53,7 +54,7 @@ internal sealed class LeaseKeeper
         // Renew at least three times per lease, whatever the configured interval says, so one
         // slow renewal never costs the lease.
         _renewalInterval = TimeSpan.FromTicks(Math.Min(renewalInterval.Ticks, lease.Duration.Ticks / 3));
-        _deadline = sentAt + lease.Duration;
+        _deadline = After(sentAt, lease.Duration);
         _deadlineTimer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnDeadline(), this, Due(_deadline), Timeout.InfiniteTimeSpan);
         _renewalTimer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnRenewalDue(), this, _renewalInterval, _renewalInterval);
     }
@@ -123,7 +124,7 @@ internal sealed class LeaseKeeper
     {
         try
         {
-            var sentAt = _time.GetUtcNow();
+            var sentAt = _time.GetTimestamp();
             var renewed = await _retry.RunAsync("renew", Id, () => _grain.Renew(Lease.Token), CancellationToken.None).ConfigureAwait(false);
             if (renewed is null)
             {
@@ -139,7 +140,7 @@ internal sealed class LeaseKeeper
                 }
 
                 Volatile.Write(ref _lease, renewed);
-                _deadline = sentAt + renewed.Duration;
+                _deadline = After(sentAt, renewed.Duration);
                 _deadlineTimer.Change(Due(_deadline), Timeout.InfiniteTimeSpan);
             }
         }
@@ -159,7 +160,7 @@ internal sealed class LeaseKeeper
         bool expired;
         lock (_gate)
         {
-            expired = _time.GetUtcNow() >= _deadline;
+            expired = _time.GetTimestamp() >= _deadline;
             if (!expired && _state == Active)
             {
                 _deadlineTimer.Change(Due(_deadline), Timeout.InfiniteTimeSpan);
@@ -207,9 +208,12 @@ internal sealed class LeaseKeeper
         _onEnded(this);
     }
 
-    private TimeSpan Due(DateTimeOffset at)
+    private long After(long timestamp, TimeSpan duration) =>
+        timestamp + (long)(duration.TotalSeconds * _time.TimestampFrequency);
+
+    private TimeSpan Due(long deadline)
     {
-        var due = at - _time.GetUtcNow();
-        return due > TimeSpan.Zero ? due : TimeSpan.Zero;
+        var now = _time.GetTimestamp();
+        return deadline > now ? _time.GetElapsedTime(now, deadline) : TimeSpan.Zero;
     }
 }

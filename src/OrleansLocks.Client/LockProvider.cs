@@ -7,6 +7,14 @@ namespace OrleansLocks.Client;
 /// <summary>The <see cref="ILockProvider"/> over lock grains; also remembers live handles so the host's stop releases them.</summary>
 internal sealed class LockProvider : ILockProvider
 {
+    /// <summary>
+    /// How long a wait that gave up waits for the lock to take it out of line (or to release what it
+    /// was just granted) before throwing. The caller's deadline matters more than a tidy exit: when
+    /// the lock is unreachable, leaving carries on in the background, and the lock drops a waiter
+    /// that stopped calling within its waiter timeout anyway. Real time: it bounds a network wait.
+    /// </summary>
+    internal static readonly TimeSpan LeaveBudget = TimeSpan.FromSeconds(2);
+
     private readonly IGrainFactory _grains;
     private readonly TimeProvider _time;
     private readonly LockClientOptions _options;
@@ -158,7 +166,7 @@ internal sealed class LockProvider : ILockProvider
         var id = Validate(request);
         cancellationToken.ThrowIfCancellationRequested();
         var grain = GrainOf(request);
-        var sentAt = _time.GetUtcNow();
+        var sentAt = _time.GetTimestamp();
         var acquire = TryOnceAsync(request, grain);
         LockLease? lease;
         try
@@ -221,18 +229,20 @@ internal sealed class LockProvider : ILockProvider
         var id = request.Id;
         var grain = GrainOf(request);
         var waiterId = Guid.NewGuid().ToString("N");
-        DateTimeOffset? lastSent = null;
+        long? firstSent = null;
+        long? lastNotYet = null;
         try
         {
             while (true)
             {
                 stop.ThrowIfCancellationRequested();
-                var sentAt = _time.GetUtcNow();
+                var sentAt = _time.GetTimestamp();
 
-                // A grant delivered now was made after the previous call was sent (else that call would
-                // have carried it), so the local deadline counts from there: never later than the truth.
-                var grantedNoEarlierThan = lastSent ?? sentAt;
-                lastSent = sentAt;
+                // A grant delivered now was made after the last call that answered "not yet" was sent
+                // (else that call would have carried it), so the local deadline counts from there:
+                // never later than the truth. A call that failed proves nothing, so it moves nothing.
+                var grantedNoEarlierThan = lastNotYet ?? firstSent ?? sentAt;
+                firstSent ??= sentAt;
                 LockLease? lease;
                 bool confirmed;
                 try
@@ -240,13 +250,17 @@ internal sealed class LockProvider : ILockProvider
                     lease = await grain.Wait(waiterId, request.Kind, _options.Owner).WaitAsync(stop).ConfigureAwait(false);
                     if (lease is null)
                     {
+                        lastNotYet = sentAt;
                         continue;
                     }
 
                     confirmed = await grain.ConfirmGrant(lease.Token).WaitAsync(stop).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (TransientFaultPolicy.IsTransient(ex) && !stop.IsCancellationRequested)
+                catch (Exception ex) when (TransientFaultPolicy.IsTransient(ex))
                 {
+                    // Giving up wins over a fault that arrives with it: the waiter leaves the line below.
+                    stop.ThrowIfCancellationRequested();
+
                     // Keep the place in line: the next call with the same waiter id finds it (or the grant).
                     faults.Last = ex;
                     Log.WaitFault(_logger, ex, id);
@@ -262,12 +276,15 @@ internal sealed class LockProvider : ILockProvider
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await StopWaitingAsync(id, grain, waiterId).ConfigureAwait(false);
+            var leaving = StopWaitingAsync(id, grain, waiterId);
+            _waits.TryAdd(leaving, 0);
+            _ = leaving.ContinueWith(t => _waits.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await Task.WhenAny(leaving, Task.Delay(LeaveBudget, CancellationToken.None)).ConfigureAwait(false);
             throw;
         }
     }
 
-    private LockHandle NewHandle(LockRequest request, ILeaseGrain grain, LockLease lease, DateTimeOffset grantedNoEarlierThan)
+    private LockHandle NewHandle(LockRequest request, ILeaseGrain grain, LockLease lease, long grantedNoEarlierThan)
     {
         var keeper = new LeaseKeeper(request.Id, request.Kind, grain, lease, grantedNoEarlierThan, _lease.RenewalInterval, _time, _retry, _logger, k => _live.TryRemove(k, out _));
         _live.TryAdd(keeper, 0);
@@ -338,10 +355,10 @@ internal sealed class LockProvider : ILockProvider
 
     private static async Task ReleaseAllAsync(List<LockHandle> held)
     {
-        for (var i = held.Count - 1; i >= 0; i--)
-        {
-            await held[i].DisposeAsync().ConfigureAwait(false);
-        }
+        // In parallel and within the leave budget: an unreachable part's release goes on in the
+        // background (or its lease expires), and must not hold the caller past its deadline.
+        var releases = Task.WhenAll(held.Select(h => h.DisposeAsync().AsTask()));
+        await Task.WhenAny(releases, Task.Delay(LeaveBudget, CancellationToken.None)).ConfigureAwait(false);
     }
 
     private static LockId Validate(LockRequest request)
