@@ -23,7 +23,7 @@ public readonly record struct LockId
     public const string NameRule = "a lock name must be 1 to 128 characters from [A-Za-z0-9_.-]";
 
     /// <summary>The rule a lock key must follow, as quoted in error messages.</summary>
-    public const string KeyRule = "a lock key must be 0 to 1024 characters of any text except NUL";
+    public const string KeyRule = "a lock key must be 0 to 1024 characters of well-formed text: no NUL, no unpaired surrogate";
 
     private const char Separator = ':';
 
@@ -159,6 +159,20 @@ public readonly record struct LockId
         if (key.Contains('\0', StringComparison.Ordinal))
         {
             return "it contains NUL (U+0000)";
+        }
+
+        // Grain keys travel and are stored as UTF-8, which turns every unpaired surrogate into U+FFFD:
+        // two such keys would be one lock.
+        for (var i = 0; i < key.Length; i++)
+        {
+            if (char.IsHighSurrogate(key[i]) && i + 1 < key.Length && char.IsLowSurrogate(key[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(key[i]))
+            {
+                return $"it contains an unpaired surrogate (U+{(int)key[i]:X4}) at index {i}";
+            }
         }
 
         return null;

@@ -38,7 +38,7 @@ public sealed class LockIdTests
         { "caf\u00e9", "key", "[A-Za-z0-9_.-]" },
         { "tab\t", "key", "[A-Za-z0-9_.-]" },
         { null, "key", "it is null" },
-        { "name", "nul\0inside", "except NUL" },
+        { "name", "nul\0inside", "no NUL" },
         { "name", new string('k', 1025), "0 to 1024 characters" },
         { "name", null, "it is null" },
     };

@@ -240,4 +240,56 @@ public sealed class BadInputTests(MemoryClusterFixture fixture)
         Assert.Equal(2, (await grain.GetInfo())!.Waiting);
         Assert.True(await grain.IsStillValid(lease!.Token));
     }
+
+    [Theory]
+    [InlineData("", 0xD800, "")]
+    [InlineData("room", 0xDC00, "")]
+    [InlineData("", 0xDBFF, "!abc:example.org")]
+    public async Task AKeyWithAnUnpairedSurrogate_IsRefused_SoTwoKeysCanNeverShareOneLock(string before, int surrogate, string after)
+    {
+        // Built here: xunit would turn a lone surrogate in theory data into U+FFFD on its way to the test.
+        var key = before + (char)surrogate + after;
+        // Orleans stores grain keys as UTF-8, where every unpaired surrogate becomes U+FFFD: such keys
+        // would all name one grain, so holding one would block the others.
+        var ex = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await _cluster.Locks.TryAcquireAsync("bad", key));
+        Assert.Contains(LockId.KeyRule, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("unpaired surrogate", ex.Message, StringComparison.Ordinal);
+        Assert.False(LockId.TryParse("bad:" + key, out _));
+    }
+
+    [Theory]
+    [InlineData("\u05E9\u05DC\u05D5\u05DD")] // right-to-left text
+    [InlineData("\U0001F512 locked")] // a surrogate pair
+    [InlineData("e\u0301")] // a combining accent (not normalised: "é" precomposed is another key)
+    [InlineData("\u200B\uFEFF")] // invisible characters
+    [InlineData("a:b:c")]
+    public async Task OddButWellFormedKeys_AreDistinctLocks(string key)
+    {
+        var suffix = Guid.NewGuid().ToString("N");
+        await using var held = await _cluster.Locks.TryAcquireAsync("odd", key + suffix);
+        Assert.NotNull(held);
+        Assert.Equal(key + suffix, held.Id.Key);
+        Assert.Null(await _cluster.Locks.TryAcquireAsync("odd", key + suffix));
+
+        // A look-alike is another lock.
+        await using var other = await _cluster.Locks.TryAcquireAsync("odd", "x" + key + suffix);
+        Assert.NotNull(other);
+    }
+
+    [Fact]
+    public async Task ReplayedTokens_AfterRelease_ChangeNothing()
+    {
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("bad", Guid.NewGuid().ToString("N")).ToGrainKey());
+        var first = await grain.TryAcquire("first");
+        Assert.True(await grain.Release(first!.Token));
+        var second = await grain.TryAcquire("second");
+
+        Assert.False(await grain.Release(first.Token));
+        Assert.Null(await grain.Renew(first.Token));
+        Assert.False(await grain.IsStillValid(first.Token));
+        Assert.False(await grain.ConfirmGrant(first.Token));
+        var info = await grain.GetInfo();
+        Assert.Equal(("second", second!.FencingToken), (info!.Owner, info.FencingToken));
+        Assert.True(await grain.IsStillValid(second.Token));
+    }
 }
