@@ -95,6 +95,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["OrleansLocks__Wait__PollInterval"] = "00:00:05",
             ["OrleansLocks__Storage__SweepInterval"] = "00:01:00",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
         Silos[index] = await SiloProcess.StartAsync(environment);
@@ -105,7 +106,11 @@ internal sealed class ChaosCluster : IAsyncDisposable
         var silo = Silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");
         Silos[index] = null;
         await silo.DisposeAsync();
+        SaveLog(index, silo);
     }
+
+    /// <summary>Which silo (by index) listens on <paramref name="siloPort"/>, for reading logs.</summary>
+    public int? SiloIndexOfPort(int siloPort) => _ports.FindIndex(p => p.SiloPort == siloPort) is var i and >= 0 ? i : null;
 
     public async Task StopSiloAsync(int index)
     {
@@ -113,6 +118,28 @@ internal sealed class ChaosCluster : IAsyncDisposable
         Silos[index] = null;
         await silo.InterruptAsync();
         await silo.DisposeAsync();
+        SaveLog(index, silo);
+    }
+
+    private void SaveLog(int index, SiloProcess silo) =>
+        File.AppendAllText(Path.Combine(_logDir, $"silo{index}-port{_ports[index].SiloPort}.log"), silo.Output + "\n----- (process ended) -----\n");
+
+    /// <summary>
+    /// Freezes a silo past its failure detection, then lets it run on: the cluster has declared it dead
+    /// and moved its activations, while its own stale activations may still answer its gateway's
+    /// clients until it learns it is dead. Returns whether it then stopped by itself.
+    /// </summary>
+    public async Task<bool> PauseSiloAsync(int index, TimeSpan pause)
+    {
+        var silo = Silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");
+        await silo.PauseAsync();
+        await Task.Delay(pause);
+        await silo.ResumeAsync();
+        var exited = await silo.ExitsWithinAsync(TimeSpan.FromSeconds(30));
+        Silos[index] = null;
+        await silo.DisposeAsync();
+        SaveLog(index, silo);
+        return exited;
     }
 
     public async Task<string> StartWorkerAsync()
@@ -233,9 +260,13 @@ internal sealed class ChaosCluster : IAsyncDisposable
             _client.Dispose();
         }
 
-        foreach (var silo in Silos.OfType<SiloProcess>())
+        for (var i = 0; i < Silos.Count; i++)
         {
-            await silo.DisposeAsync();
+            if (Silos[i] is { } silo)
+            {
+                await silo.DisposeAsync();
+                SaveLog(i, silo);
+            }
         }
 
         await Postgres.DisposeAsync();

@@ -10,7 +10,7 @@ namespace OrleansLocks.Chaos;
 /// </summary>
 internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, ConcurrentQueue<ChaosEvent> events)
 {
-    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "kill-client", "pg-restart", "pg-outage"];
+    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage"];
 
     private readonly Random _random = new(options.Seed);
     private readonly List<Fault> _faults = [];
@@ -85,6 +85,17 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
 
                 await Task.Delay(_random.Next(1000, 3000));
                 await cluster.StartSiloAsync(index);
+                break;
+            case "pause-silo":
+                var running = Enumerable.Range(0, cluster.Silos.Count).Where(i => cluster.Silos[i] is not null).ToList();
+                var paused = running[_random.Next(running.Count)];
+                target = $"silo{paused}";
+                if (!await cluster.PauseSiloAsync(paused, TimeSpan.FromMilliseconds(_random.Next(6000, 9000))))
+                {
+                    Console.WriteLine($"  note: {target} was still running 30 s after it was resumed (declared dead); it was killed");
+                }
+
+                await cluster.StartSiloAsync(paused);
                 break;
             case "kill-client":
                 target = BusiestWorker();

@@ -18,6 +18,9 @@ internal static class Worker
 {
     private static readonly Lock Output = new();
 
+    // Scheduling slack on a loaded 2-core machine running a dozen processes.
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(3);
+
     // When the host began to stop: from then on it may release held locks by itself.
     private static long _stoppingAt = long.MaxValue;
 
@@ -66,13 +69,16 @@ internal static class Worker
             var sent = Now();
             Emit(new ChaosEvent { Kind = "start", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = sent });
 
-            // Every operation has a deadline; passing it is reported as a hang (a violation).
-            var deadline = TimeSpan.FromSeconds(wait ? 40 : 30);
+            // Every operation has a deadline; passing it is reported as a hang (a violation). A try may
+            // take the client's whole retry budget (4 attempts of at most the 10 s response timeout, and
+            // 1.4 s of pauses); a wait must end within its timeout and the 2 s it may spend leaving the line.
+            var waitTimeout = TimeSpan.FromMilliseconds(random.Next(1000, 8000));
+            var deadline = wait ? waitTimeout + TimeSpan.FromSeconds(2) + Margin : (4 * TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(1.4) + Margin;
             LockHandle? handle;
             try
             {
                 var acquire = wait
-                    ? AcquireOrThrowAsync(locks, lockName, TimeSpan.FromMilliseconds(random.Next(1000, 8000)), stopping)
+                    ? AcquireOrThrowAsync(locks, lockName, waitTimeout, stopping)
                     : locks.TryAcquireAsync("chaos", lockName, stopping).AsTask();
                 handle = await WithDeadline(acquire, deadline, worker, actor, lockName, op, sent);
             }

@@ -79,6 +79,27 @@ public sealed class SiloProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGSTOP: the process freezes (a long GC pause, a stalled VM) without closing its sockets.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT: the frozen process runs on, unaware of what happened meanwhile.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    /// <summary>Whether the process exited by itself within <paramref name="timeout"/>.</summary>
+    public async Task<bool> ExitsWithinAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -89,6 +110,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    private Task SignalAsync(string signal) =>
+        ProcessRunner.RunAsync("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
 
     private void OnLine(string? line)
     {

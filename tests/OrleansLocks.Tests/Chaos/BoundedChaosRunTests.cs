@@ -41,7 +41,7 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         output.WriteLine(console);
         var summary = await File.ReadAllTextAsync(report);
         Assert.Contains("Violations: 0", summary, StringComparison.Ordinal);
-        foreach (var kind in new[] { "kill-silo", "stop-silo", "kill-client", "pg-restart", "pg-outage" })
+        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage" })
         {
             Assert.Matches($@"\| {kind} \| [1-9]", summary);
         }
