@@ -89,10 +89,19 @@ catch (OptionsValidationException ex)
 {
     return Refuse(ex.Message);
 }
-catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+catch (AggregateException ex) when (ex.InnerExceptions.All(IsConfigurationError))
 {
     return Refuse(string.Join(" ", ex.InnerExceptions.Select(e => e.Message)));
 }
+catch (InvalidOperationException ex) when (IsConfigurationError(ex))
+{
+    return Refuse(ex.Message);
+}
+
+// A value that is not even of the option's type (e.g. "soon" for a TimeSpan) fails in binding.
+static bool IsConfigurationError(Exception ex) =>
+    ex is OptionsValidationException
+    || (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
 
 // A configuration mistake: say which rule it breaks and exit with 1, without a stack trace.
 static int Refuse(string reason)

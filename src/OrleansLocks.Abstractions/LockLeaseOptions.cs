@@ -7,7 +7,7 @@ public sealed class LockLeaseOptions
     public const string SectionName = "OrleansLocks:Lease";
 
     /// <summary>
-    /// How long a grant lasts without renewal; after it the lock is free again.
+    /// How long a grant lasts without renewal; after it the lock is free again. At most 1 day.
     /// </summary>
     /// <value>The default is 2 minutes, as in Synapse.</value>
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromMinutes(2);

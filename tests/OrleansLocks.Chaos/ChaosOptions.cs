@@ -32,6 +32,9 @@ internal sealed record ChaosOptions
     /// <summary>Where to write the markdown report, if anywhere.</summary>
     public string? Report { get; init; }
 
+    /// <summary>Where to write every history event as JSON lines, if anywhere (for studying a failure).</summary>
+    public string? History { get; init; }
+
     public static string Usage => """
         dotnet run --project tests/OrleansLocks.Chaos -c Release -- [options]
           --seed N              seed of the workload and the fault schedule (default 1)
@@ -43,6 +46,7 @@ internal sealed record ChaosOptions
           --fault-interval S    mean seconds between faults (default 10)
           --lease S             lease timeout in seconds (default 6; renewal is a third)
           --report PATH         also write the summary as markdown to PATH
+          --history PATH        also write every history event to PATH (JSON lines)
         """;
 
     public static ChaosOptions Parse(IReadOnlyList<string> args)
@@ -64,6 +68,7 @@ internal sealed record ChaosOptions
                 "--fault-interval" => options with { FaultInterval = Seconds() },
                 "--lease" => WithLease(options, Seconds()),
                 "--report" => options with { Report = Next() },
+                "--history" => options with { History = Next() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }

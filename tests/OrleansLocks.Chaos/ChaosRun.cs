@@ -60,6 +60,11 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
             await File.WriteAllTextAsync(path, summary);
         }
 
+        if (options.History is { } historyPath)
+        {
+            await File.WriteAllLinesAsync(historyPath, events.Select(e => e.ToLine()[ChaosEvent.Prefix.Length..]));
+        }
+
         return violations.Count == 0 ? 0 : 1;
     }
 

@@ -79,6 +79,9 @@ internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnly
                 case "renew" when open.TryGetValue(actor, out var renewed):
                     renewed.LastExpires = Math.Max(renewed.LastExpires, e.Expires!.Value);
                     break;
+                case "releasing" when open.TryGetValue(actor, out var releasing):
+                    releasing.ReleaseSent = e.ReleaseSent;
+                    break;
                 case "end" when open.Remove(actor, out var ended):
                     ended.End = e;
                     ended.LastExpires = Math.Max(ended.LastExpires, e.Expires ?? 0);
@@ -255,13 +258,16 @@ internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnly
 
         public ChaosEvent? End { get; set; }
 
+        /// <summary>When its release was sent, if it was (known even if the holder died before the answer).</summary>
+        public long? ReleaseSent { get; set; }
+
         public long KilledAt { get; set; }
 
         /// <summary>
         /// The earliest the lock service may have ended this grant: its release was sent (a release
         /// takes effect after it is sent), or the last expiry the holder learned of.
         /// </summary>
-        public long ValidAtLeastUntil => End?.ReleaseSent is { } sent ? Math.Min(sent, LastExpires) : LastExpires;
+        public long ValidAtLeastUntil => (End?.ReleaseSent ?? ReleaseSent) is { } sent ? Math.Min(sent, LastExpires) : LastExpires;
 
         /// <summary>
         /// The latest the grant may have lasted: its acknowledged release, else its last known expiry

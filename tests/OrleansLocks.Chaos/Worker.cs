@@ -148,7 +148,11 @@ internal static class Worker
 
         var usedUntil = Now();
         var wasLost = lost.IsCancellationRequested;
-        var releaseSent = Now();
+        var releaseSent = Math.Min(Now(), Interlocked.Read(ref _stoppingAt));
+
+        // Said before the release is sent: if this process is killed right after, the history still
+        // knows the lock may have been released from here on (the pipe keeps what was written).
+        Emit(new ChaosEvent { Kind = "releasing", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = Now(), ReleaseSent = releaseSent });
         string reason;
         long? releaseAcked = null;
         try
@@ -165,7 +169,7 @@ internal static class Worker
         Emit(new ChaosEvent
         {
             Kind = "end", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = Now(), Reason = reason,
-            ReleaseSent = Math.Min(releaseSent, Interlocked.Read(ref _stoppingAt)), ReleaseAcked = releaseAcked, UsedUntil = usedUntil, Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+            ReleaseSent = releaseSent, ReleaseAcked = releaseAcked, UsedUntil = usedUntil, Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
         });
     }
 

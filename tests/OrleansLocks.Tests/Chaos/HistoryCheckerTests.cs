@@ -86,6 +86,23 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void AHolderKilledRightAfterSendingItsRelease_IsNotMistakenForTwoHolders()
+    {
+        var grant = Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001);
+        var next = Grant("w2", 0, "k0", "try", fencing: 2, granted: 1300, at: 1301);
+        var released = new HistoryChecker(
+            [grant, new ChaosEvent { Kind = "releasing", Worker = "w1", Actor = 0, Lock = "k0", Fencing = 1, At = 1200, ReleaseSent = 1200 }, next, End("w2", 0, "k0", 2, 1400, 1401)],
+            [], [new Kill("w1", 1250)], Lease, WaiterTimeout);
+        released.Check();
+        Assert.Empty(released.Violations);
+
+        // Without the release on record, the dead holder's lease (to 7000) was still running at 1300.
+        var unreleased = new HistoryChecker([grant, next, End("w2", 0, "k0", 2, 1400, 1401)], [], [new Kill("w1", 1250)], Lease, WaiterTimeout);
+        unreleased.Check();
+        Assert.Contains(unreleased.Violations, v => v.Contains("two holders", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AStaleWrite_IsRefusedByTheGuardedResource_NotCountedAsAViolation()
     {
         var checker = Check(
