@@ -109,7 +109,7 @@ public sealed class SiloHostProcessTests
     [InlineData("OrleansLocks__Wait__MaxWaiters", "0", "MaxWaiters must be between 1 and 1,000,000")]
     [InlineData("OrleansLocks__Wait__WaiterTimeout", "-00:00:01", "WaiterTimeout must be positive")]
     [InlineData("OrleansLocks__Lease__LeaseTimeout", "3650.00:00:00", "LeaseTimeout must be positive and at most 1 day")]
-    [InlineData("OrleansLocks__Lease__LeaseTimeout", "soon", "Failed to convert configuration value at 'OrleansLocks:Lease:LeaseTimeout'")]
+    [InlineData("OrleansLocks__Lease__LeaseTimeout", "soon", "cannot start: Failed to convert configuration value 'soon' at 'OrleansLocks:Lease:LeaseTimeout'")]
     public async Task BadConfiguration_StopsTheSiloAtStartNamingTheRule(string setting, string value, string rule)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(new Dictionary<string, string>
