@@ -19,11 +19,13 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string? _binDir;
     private readonly int _port;
     private readonly bool _durable;
+    private readonly int _maxConnections;
     private int _databases;
 
-    private PostgresServer(string connectionString, string? binDir, string? dataDir, string? socketDir, int port, bool durable)
+    private PostgresServer(string connectionString, string? binDir, string? dataDir, string? socketDir, int port, bool durable, int maxConnections = 300)
     {
         _durable = durable;
+        _maxConnections = maxConnections;
         ConnectionString = connectionString;
         _binDir = binDir;
         _dataDir = dataDir;
@@ -37,11 +39,20 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>A connection string to the server's <c>postgres</c> database.</summary>
     public string ConnectionString { get; }
 
+    /// <summary>The server's main process (its children are the connections' backends), when we started it.</summary>
+    public int? PostmasterProcessId =>
+        _dataDir is not null && File.Exists(Path.Combine(_dataDir, "postmaster.pid"))
+            ? int.Parse(File.ReadLines(Path.Combine(_dataDir, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
     /// <summary>Whether this process started the server (and so can stop and restart it).</summary>
     public bool IsOwned => _dataDir is not null;
 
     /// <summary>Starts a new server of our own, or wraps the external one unless <paramref name="own"/> is set.</summary>
-    public static async Task<PostgresServer> StartAsync(bool durable, bool own = false)
+    /// <param name="durable">Default durability (fsync on) when true; fsync off (faster, loses data on a power cut) when false.</param>
+    /// <param name="own">Start a server of our own even when <c>ORLEANSLOCKS_TEST_POSTGRES</c> names one.</param>
+    /// <param name="maxConnections">PostgreSQL's <c>max_connections</c>.</param>
+    public static async Task<PostgresServer> StartAsync(bool durable, bool own = false, int maxConnections = 300)
     {
         var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
         if (!own && !string.IsNullOrWhiteSpace(external))
@@ -68,7 +79,8 @@ public sealed class PostgresServer : IAsyncDisposable
                 dataDir,
                 root,
                 port,
-                durable);
+                durable,
+                maxConnections);
             await server.StartServerAsync();
             AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopQuietly();
             return server;
@@ -126,7 +138,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private async Task StartServerAsync()
     {
-        var options = $"-p {_port} -k {_socketDir} -c listen_addresses=127.0.0.1 -c max_connections=300" + (_durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        var options = $"-p {_port} -k {_socketDir} -c listen_addresses=127.0.0.1 -c max_connections={_maxConnections}" + (_durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         await RunPostgresToolAsync(
             Environment.UserName == "root",
             Path.Combine(_binDir!, "pg_ctl"),

@@ -18,6 +18,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int GatewayPort { get; private init; }
 
+    /// <summary>The operating system's id of the silo process (to read its CPU time and memory).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get

@@ -1,0 +1,386 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using OrleansLocks.Benchmarks.Subjects;
+
+namespace OrleansLocks.Benchmarks;
+
+/// <summary>The run's parameters: <c>--quick</c> is the seconds-long smoke version CI runs.</summary>
+internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out)
+{
+    public int[] InFlight => Quick ? [1, 4] : [1, 16, 64];
+
+    public int HandoffRounds => Quick ? 3 : 60;
+
+    public int Waiters => Quick ? 20 : 500;
+
+    public int HeldLocks => Quick ? 1_000 : 100_000;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var seconds = Value("--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : quick ? 0.3 : 5;
+        return new BenchOptions(quick, TimeSpan.FromSeconds(seconds), Value("--out") ?? "benchmark-results.md");
+
+        string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
+
+/// <summary>One row of a result table.</summary>
+internal sealed record Measurement(string Subject, int InFlight, long Ops, double Seconds, double P50, double P99, double P999, double CpuSeconds, string? Note = null)
+{
+    public double OpsPerSecond => Ops / Seconds;
+}
+
+/// <summary>The scenarios, each measured for every subject in one run, and the report with its ratios.</summary>
+internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int postmaster)
+{
+    private readonly List<(string Scenario, string Explanation, List<Measurement> Rows)> _results = [];
+    private readonly List<string> _notes = [];
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    public async Task UncontendedAsync(IEnumerable<IBenchSubject> subjects)
+    {
+        var rows = new List<Measurement>();
+        foreach (var subject in subjects)
+        {
+            foreach (var inFlight in options.InFlight)
+            {
+                // Each in-flight worker has its own key: distinct keys, never contended.
+                var prefix = $"u-{_run}-{inFlight}";
+                rows.Add(await MeasureAsync(subject.Name, inFlight, async worker =>
+                {
+                    var hold = await subject.TryAcquireAsync($"{prefix}-{worker}") ?? throw new InvalidOperationException("An uncontended lock was held.");
+                    await hold.ReleaseAsync();
+                }));
+            }
+        }
+
+        Add("Uncontended acquire + release", "Each in-flight worker acquires and releases its own key, over and over (one durable write each way for OrleansLocks and Synapse; advisory locks write nothing).", rows);
+    }
+
+    public async Task TryOnHeldAsync(IEnumerable<IBenchSubject> subjects)
+    {
+        var rows = new List<Measurement>();
+        foreach (var subject in subjects)
+        {
+            var key = $"held-{_run}";
+            var holder = await subject.TryAcquireAsync(key) ?? throw new InvalidOperationException("The lock to contend on was held.");
+            foreach (var inFlight in options.InFlight)
+            {
+                rows.Add(await MeasureAsync(subject.Name, inFlight, async _ =>
+                {
+                    if (await subject.TryAcquireAsync(key) is { } wrong)
+                    {
+                        await wrong.ReleaseAsync();
+                        throw new InvalidOperationException($"{subject.Name} granted a held lock.");
+                    }
+                }));
+            }
+
+            await holder.ReleaseAsync();
+        }
+
+        Add("Try-acquire on a held lock", "Another holder holds the lock; every try is refused.", rows);
+    }
+
+    public async Task IsStillValidAsync(IEnumerable<IBenchSubject> subjects)
+    {
+        var rows = new List<Measurement>();
+        foreach (var subject in subjects)
+        {
+            var hold = await subject.TryAcquireAsync($"valid-{_run}") ?? throw new InvalidOperationException("The lock to check was held.");
+            if (hold.IsStillValid is not { } check)
+            {
+                _notes.Add($"{subject.Name} has no validity query (its lock is the connection it holds): no IsStillValid row.");
+                await hold.ReleaseAsync();
+                continue;
+            }
+
+            foreach (var inFlight in options.InFlight)
+            {
+                rows.Add(await MeasureAsync(subject.Name, inFlight, async _ =>
+                {
+                    if (!await check())
+                    {
+                        throw new InvalidOperationException("A held lock was reported invalid.");
+                    }
+                }));
+            }
+
+            await hold.ReleaseAsync();
+        }
+
+        Add("IsStillValid", "The holder asks whether it still holds the lock (OrleansLocks: the handle's IsStillValidAsync; Synapse: its select).", rows);
+    }
+
+    public async Task RenewAsync(IEnumerable<IBenchSubject> subjects)
+    {
+        var rows = new List<Measurement>();
+        foreach (var subject in subjects)
+        {
+            if (await subject.RenewableAsync($"probe-{_run}") is null)
+            {
+                _notes.Add($"{subject.Name} has no lease to renew: no renew row.");
+                continue;
+            }
+
+            foreach (var inFlight in options.InFlight)
+            {
+                var renewals = new Func<Task<bool>>[inFlight];
+                for (var i = 0; i < inFlight; i++)
+                {
+                    renewals[i] = (await subject.RenewableAsync($"renew-{_run}-{inFlight}-{i}"))!;
+                }
+
+                rows.Add(await MeasureAsync(subject.Name, inFlight, async worker =>
+                {
+                    if (!await renewals[worker]())
+                    {
+                        throw new InvalidOperationException("A held lock could not be renewed.");
+                    }
+                }));
+            }
+        }
+
+        Add("Renew", "Each in-flight worker renews its own held lock (a durable write for both; OrleansLocks' renewal driven on the grain, as its handle does by itself).", rows);
+    }
+
+    public async Task HandoffAsync(IEnumerable<IBenchSubject> subjects)
+    {
+        var rows = new List<Measurement>();
+        var random = new Random(7);
+        foreach (var subject in subjects)
+        {
+            var latencies = new List<double>();
+            var key = $"handoff-{_run}";
+            var before = Cpu();
+            var clock = Stopwatch.StartNew();
+            for (var round = 0; round < options.HandoffRounds; round++)
+            {
+                var holder = await subject.TryAcquireAsync(key) ?? throw new InvalidOperationException("The hand-off lock was held.");
+                var waiter = subject.AcquireAsync(key, TimeSpan.FromSeconds(60));
+
+                // Let the waiter settle into waiting (queued, blocked, or between polls), then release.
+                await Task.Delay(random.Next(50, 300));
+                var released = Stopwatch.GetTimestamp();
+                await holder.ReleaseAsync();
+                var next = await waiter;
+                latencies.Add(Stopwatch.GetElapsedTime(released).TotalMilliseconds);
+                await next.ReleaseAsync();
+            }
+
+            rows.Add(Summarize(subject.Name, 1, latencies, clock.Elapsed.TotalSeconds, Cpu() - before, "ops/s = hand-offs per second including the waits before each release"));
+        }
+
+        Add("Hand-off to a waiter", "Latency from the holder sending its release to the waiter holding the lock (OrleansLocks pushes it; DistributedLock's waiter blocks on the server; Synapse's polls from 0.1 s, doubling, up to 5 s).", rows);
+    }
+
+    public async Task DrainAsync(IEnumerable<IBenchSubject> subjects, IGrainFactory pgGrains, IGrainFactory memoryGrains)
+    {
+        var rows = new List<Measurement>();
+        foreach (var subject in subjects)
+        {
+            var key = $"drain-{_run}";
+            var holder = await subject.TryAcquireAsync(key) ?? throw new InvalidOperationException("The drain lock was held.");
+            var order = 0;
+            var waiters = Enumerable.Range(0, options.Waiters).Select(async _ =>
+            {
+                var hold = await subject.AcquireAsync(key, TimeSpan.FromMinutes(3));
+                Interlocked.Increment(ref order);
+                await hold.ReleaseAsync();
+            }).ToList();
+
+            // Wait until they all wait (OrleansLocks can say how many are in line; the others get time).
+            if (subject is OrleansSubject)
+            {
+                var grains = subject.Name.Contains("memory", StringComparison.Ordinal) ? memoryGrains : pgGrains;
+                var grain = grains.GetGrain<ILockGrain>(LockId.Create("bench", key).ToGrainKey());
+                while ((await grain.GetInfo())?.Waiting < options.Waiters)
+                {
+                    await Task.Delay(50);
+                }
+            }
+            else
+            {
+                await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 1 : 5));
+            }
+
+            var before = Cpu();
+            var clock = Stopwatch.StartNew();
+            await holder.ReleaseAsync();
+            await Task.WhenAll(waiters);
+            var seconds = clock.Elapsed.TotalSeconds;
+            rows.Add(new Measurement(subject.Name, options.Waiters, options.Waiters, seconds, double.NaN, double.NaN, double.NaN, Cpu() - before, $"drained in {seconds:F2} s"));
+        }
+
+        Add($"{options.Waiters} waiters draining one lock", "All wait on one lock; each takes it, releases it at once, and the next follows. CPU = this process + both silos + PostgreSQL, from the first release to the last.", rows);
+    }
+
+    public async Task MemoryPerHeldLockAsync(IGrainFactory grains, int siloProcessId)
+    {
+        // Settle first: a warm, idle silo is the baseline.
+        await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 0.5 : 3));
+        var idle = Machine.ResidentBytes(siloProcessId);
+        var clock = Stopwatch.StartNew();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < options.HeldLocks)
+            {
+                var grain = grains.GetGrain<ILockGrain>(LockId.Create("held", $"{_run}-{i}").ToGrainKey());
+                if (await grain.TryAcquire("memory") is null)
+                {
+                    throw new InvalidOperationException("A fresh lock was held.");
+                }
+            }
+        }));
+        var acquired = clock.Elapsed.TotalSeconds;
+        await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 0.5 : 3));
+        var held = Machine.ResidentBytes(siloProcessId);
+        var perLock = (held - idle) / (double)options.HeldLocks;
+        _memory = (options.HeldLocks, idle, held, perLock, acquired);
+    }
+
+    public string Report(string header)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# OrleansLocks benchmark results");
+        text.AppendLine();
+        text.AppendLine(header);
+        text.AppendLine();
+        text.AppendLine("Latencies in milliseconds. \"vs\" columns: OrleansLocks (PostgreSQL) throughput divided by that subject's at the same number in flight (above 1.0 means OrleansLocks is faster); for hand-off, the subject's p99 divided by OrleansLocks' p99; for the drain, the subject's drain time divided by OrleansLocks'.");
+        foreach (var (scenario, explanation, rows) in _results)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"## {scenario}");
+            text.AppendLine();
+            text.AppendLine(explanation);
+            text.AppendLine();
+            text.AppendLine("| subject | in flight | ops/s | p50 | p99 | p999 | CPU s | OrleansLocks (PostgreSQL) vs this |");
+            text.AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var row in rows)
+            {
+                var ours = rows.FirstOrDefault(r => r.Subject.StartsWith("OrleansLocks (PostgreSQL)", StringComparison.Ordinal) && r.InFlight == row.InFlight);
+                var ratio = ours is null || ReferenceEquals(ours, row) ? "" : Ratio(scenario, ours, row);
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Subject} | {row.InFlight} | {row.OpsPerSecond:F0} | {Ms(row.P50)} | {Ms(row.P99)} | {Ms(row.P999)} | {row.CpuSeconds:F2} | {ratio} |{(row.Note is null ? "" : $" {row.Note}")}");
+            }
+        }
+
+        if (_memory is var (count, idle, held, perLock, seconds))
+        {
+            text.AppendLine();
+            text.AppendLine("## Memory per held lock");
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"{count:N0} locks held at once on the PostgreSQL silo (acquired in {seconds:F1} s at 64 in flight): silo resident memory {idle / 1048576.0:F0} MiB idle, {held / 1048576.0:F0} MiB with them held: **{perLock / 1024:F2} KiB per held lock** (target under 3 KB). Synapse keeps a lock as a row only; DistributedLock needs a PostgreSQL connection per held lock, so neither has a comparable figure.");
+        }
+
+        text.AppendLine();
+        text.AppendLine("## Targets");
+        text.AppendLine();
+        foreach (var line in Targets())
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {line}");
+        }
+
+        foreach (var note in _notes.Distinct())
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- Note: {note}");
+        }
+
+        return text.ToString();
+    }
+
+    private (int Count, long Idle, long Held, double PerLock, double Seconds)? _memory;
+
+    private IEnumerable<string> Targets()
+    {
+        Measurement? Row(string scenario, string subject, int inFlight) =>
+            _results.FirstOrDefault(r => r.Scenario == scenario).Rows?.FirstOrDefault(m => m.Subject == subject && m.InFlight == inFlight);
+
+        const string Ours = "OrleansLocks (PostgreSQL)";
+        const string Synapse = "Synapse SQL (Npgsql)";
+        foreach (var (scenario, target) in new[] { ("Uncontended acquire + release", 1.0), ("Try-acquire on a held lock", 10.0), ("IsStillValid", 1.0) })
+        {
+            foreach (var inFlight in options.InFlight)
+            {
+                if (Row(scenario, Ours, inFlight) is { } ours && Row(scenario, Synapse, inFlight) is { } theirs)
+                {
+                    var ratio = ours.OpsPerSecond / theirs.OpsPerSecond;
+                    yield return string.Create(CultureInfo.InvariantCulture, $"{scenario}, {inFlight} in flight: {ratio:F2}x the Synapse SQL path (target at least {target:F1}x): {(ratio >= target ? "met" : "MISSED")}");
+                }
+            }
+        }
+
+        if (_results.FirstOrDefault(r => r.Scenario.StartsWith("Hand-off", StringComparison.Ordinal)).Rows?.FirstOrDefault(m => m.Subject == Ours) is { } handoff)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Hand-off to a waiter: p99 {handoff.P99:F1} ms (target under 10 ms): {(handoff.P99 < 10 ? "met" : "MISSED")}");
+        }
+
+        if (_memory is { } memory)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Memory: {memory.PerLock / 1024:F2} KiB per held lock with {memory.Count:N0} held (target under 3 KB): {(memory.PerLock < 3000 ? "met" : "MISSED")}");
+        }
+    }
+
+    private static string Ratio(string scenario, Measurement ours, Measurement theirs) =>
+        scenario.StartsWith("Hand-off", StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"{theirs.P99 / ours.P99:F1}x faster p99")
+            : scenario.Contains("draining", StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"{theirs.Seconds / ours.Seconds:F2}x faster, {theirs.CpuSeconds / Math.Max(ours.CpuSeconds, 0.01):F2}x less CPU")
+                : string.Create(CultureInfo.InvariantCulture, $"{ours.OpsPerSecond / theirs.OpsPerSecond:F2}x");
+
+    private static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString(value < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
+
+    private void Add(string scenario, string explanation, List<Measurement> rows)
+    {
+        _results.Add((scenario, explanation, rows));
+        Console.WriteLine($"{scenario}:");
+        foreach (var row in rows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {row.Subject,-28} {row.InFlight,4} in flight  {row.OpsPerSecond,9:F0} ops/s  p50 {Ms(row.P50),7}  p99 {Ms(row.P99),7}  CPU {row.CpuSeconds,6:F2} s {row.Note}"));
+        }
+    }
+
+    private double Cpu() => Machine.CpuSeconds(siloProcessIds, postmaster);
+
+    private async Task<Measurement> MeasureAsync(string subject, int inFlight, Func<int, Task> operation)
+    {
+        // Warm up (connections, activations, JIT), then measure.
+        await LoopAsync(inFlight, TimeSpan.FromMilliseconds(Math.Min(1000, options.Measure.TotalMilliseconds / 3)), operation, null);
+        var latencies = new List<double>[inFlight];
+        var before = Cpu();
+        var clock = Stopwatch.StartNew();
+        await LoopAsync(inFlight, options.Measure, operation, latencies);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return Summarize(subject, inFlight, latencies.SelectMany(l => l).ToList(), seconds, Cpu() - before);
+    }
+
+    private static async Task LoopAsync(int inFlight, TimeSpan duration, Func<int, Task> operation, List<double>[]? latencies)
+    {
+        var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(worker => Task.Run(async () =>
+        {
+            var mine = new List<double>();
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await operation(worker);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            if (latencies is not null)
+            {
+                latencies[worker] = mine;
+            }
+        })));
+    }
+
+    private static Measurement Summarize(string subject, int inFlight, List<double> latencies, double seconds, double cpu, string? note = null)
+    {
+        latencies.Sort();
+        double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+        return new Measurement(subject, inFlight, latencies.Count, seconds, At(0.5), At(0.99), At(0.999), cpu, note);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace OrleansLocks.Benchmarks;
+
+/// <summary>CPU time and memory of the processes a measurement involves, read from /proc (Linux).</summary>
+internal static class Machine
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    /// <summary>CPU seconds used so far by this process, the given processes and the PostgreSQL server <paramref name="postmaster"/> with its backends.</summary>
+    public static double CpuSeconds(IEnumerable<int> processIds, int postmaster)
+    {
+        var total = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        foreach (var pid in processIds.Concat(PostgresProcessIds(postmaster)).Distinct())
+        {
+            total += ProcessCpuSeconds(pid);
+        }
+
+        return total;
+    }
+
+    /// <summary>Resident memory of a process in bytes (VmRSS).</summary>
+    public static long ResidentBytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                var kb = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                return kb * 1024;
+            }
+        }
+
+        return 0;
+    }
+
+    public static string Describe()
+    {
+        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        var memKb = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        var os = File.Exists("/etc/os-release")
+            ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? "Linux"
+            : "Linux";
+        return $"{Environment.ProcessorCount} cores ({cpu}), {long.Parse(memKb, CultureInfo.InvariantCulture) / 1024 / 1024.0:F0} GiB, {os}, .NET {Environment.Version}";
+    }
+
+    private static double ProcessCpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+            // Fields after the command (which is in parentheses and may contain spaces): utime is
+            // the 14th field of the line, stime the 15th.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0; // the process ended
+        }
+    }
+
+    private static IEnumerable<int> PostgresProcessIds(int postmaster)
+    {
+        yield return postmaster;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                string? parent = null;
+                try
+                {
+                    parent = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                }
+
+                if (parent is not null && int.Parse(parent["PPid:".Length..].Trim(), CultureInfo.InvariantCulture) == postmaster)
+                {
+                    yield return pid;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks;
+using OrleansLocks.Benchmarks;
+using OrleansLocks.Benchmarks.Subjects;
+using OrleansLocks.Client;
+using OrleansLocks.Testing;
+
+// dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- [--quick] [--seconds 5] [--out benchmark-results.md]
+var options = BenchOptions.Parse(args);
+var lease = TimeSpan.FromMinutes(10);
+var renewal = TimeSpan.FromMinutes(2);
+Console.WriteLine($"OrleansLocks benchmarks on {Machine.Describe()}");
+
+// One PostgreSQL with default durability (fsync on) for every subject.
+await using var postgres = await PostgresServer.StartAsync(durable: true, own: true, maxConnections: 800);
+var orleansDb = await postgres.CreateDatabaseAsync("bench_orleans");
+var synapseDb = await postgres.CreateDatabaseAsync("bench_synapse", applySchema: false);
+var dlockDb = await postgres.CreateDatabaseAsync("bench_dlock", applySchema: false);
+await using (var connection = new NpgsqlConnection(synapseDb))
+{
+    await connection.OpenAsync();
+    await using var create = new NpgsqlCommand(SynapseSqlSubject.Schema, connection);
+    await create.ExecuteNonQueryAsync();
+}
+
+// The silos as users deploy them: the unchanged Silo host, in processes of their own.
+var leaseSettings = new Dictionary<string, string>
+{
+    ["OrleansLocks__Lease__LeaseTimeout"] = lease.ToString("c", CultureInfo.InvariantCulture),
+    ["OrleansLocks__Lease__RenewalInterval"] = renewal.ToString("c", CultureInfo.InvariantCulture),
+    ["Logging__LogLevel__Default"] = "Warning",
+    ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+};
+var pgGateway = FreePort.Next();
+await using var pgSilo = await SiloProcess.StartAsync(new Dictionary<string, string>(leaseSettings)
+{
+    ["ConnectionStrings__OrleansLocks"] = orleansDb,
+    ["Orleans__ClusterId"] = "bench",
+    ["Orleans__ServiceId"] = "bench",
+    ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+    ["Orleans__GatewayPort"] = pgGateway.ToString(CultureInfo.InvariantCulture),
+    ["Orleans__AdvertisedIP"] = "127.0.0.1",
+});
+var memoryGateway = FreePort.Next();
+await using var memorySilo = await SiloProcess.StartAsync(new Dictionary<string, string>(leaseSettings)
+{
+    ["ConnectionStrings__OrleansLocks"] = "",
+    ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+    ["Orleans__GatewayPort"] = memoryGateway.ToString(CultureInfo.InvariantCulture),
+});
+
+using var pgClient = await StartClientAsync(c => c.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", orleansDb)), "bench");
+using var memoryClient = await StartClientAsync(c => c.UseStaticClustering(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, memoryGateway)), "orleanslocks");
+
+var orleansPg = new OrleansSubject("OrleansLocks (PostgreSQL)", pgClient.Services.GetRequiredService<ILockProvider>(), pgClient.Services.GetRequiredService<IGrainFactory>());
+var orleansMemory = new OrleansSubject("OrleansLocks (in-memory)", memoryClient.Services.GetRequiredService<ILockProvider>(), memoryClient.Services.GetRequiredService<IGrainFactory>());
+await using var synapseSource = NpgsqlDataSource.Create(synapseDb + ";Maximum Pool Size=700");
+var synapse = new SynapseSqlSubject(synapseSource, lease);
+var distributedLock = new DistributedLockSubject(dlockDb + ";Maximum Pool Size=700");
+IBenchSubject[] subjects = [orleansPg, orleansMemory, synapse, distributedLock];
+
+var bench = new Bench(options, [pgSilo.ProcessId, memorySilo.ProcessId], postgres.PostmasterProcessId ?? 0);
+await bench.UncontendedAsync(subjects);
+await bench.TryOnHeldAsync(subjects);
+await bench.IsStillValidAsync(subjects);
+await bench.RenewAsync(subjects);
+await bench.HandoffAsync(subjects);
+await bench.DrainAsync(subjects, pgClient.Services.GetRequiredService<IGrainFactory>(), memoryClient.Services.GetRequiredService<IGrainFactory>());
+await bench.MemoryPerHeldLockAsync(pgClient.Services.GetRequiredService<IGrainFactory>(), pgSilo.ProcessId);
+
+var report = bench.Report($"{Machine.Describe()}; PostgreSQL 15 with default durability; command: `dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- {string.Join(' ', args)}`");
+Console.WriteLine(report);
+await File.WriteAllTextAsync(options.Out, report);
+Console.WriteLine($"Written to {Path.GetFullPath(options.Out)}");
+return 0;
+
+async Task<IHost> StartClientAsync(Action<IClientBuilder> clustering, string clusterAndService)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders();
+    builder.UseOrleansClient(client =>
+    {
+        clustering(client);
+        client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterAndService, clusterAndService))
+            .AddOrleansLocks(o => o.Owner = "bench", o => (o.LeaseTimeout, o.RenewalInterval) = (lease, renewal));
+    });
+    var host = builder.Build();
+    await host.StartAsync();
+    return host;
+}
