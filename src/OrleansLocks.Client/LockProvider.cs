@@ -136,9 +136,10 @@ internal sealed class LockProvider : ILockProvider
         {
             await Task.WhenAll(_waits.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
-            // The waits' own callers see their outcome; here only their end matters.
+            // The waits' own callers see their outcome; here only their end matters, and even when
+            // the host's stop token cuts this short, the held locks below must still be released.
         }
 
         var keepers = _live.Keys.ToArray();

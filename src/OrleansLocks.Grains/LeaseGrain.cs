@@ -37,6 +37,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     private readonly long _pollMs;
     private readonly long _waiterTimeoutMs;
     private readonly int _maxWaiters;
+    private readonly TimeSpan _releaseWriteDelay;
     private readonly LockId? _id;
     private readonly string? _idError;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -53,6 +54,11 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     // is running, so from then on a Wait answers at once instead of opening a call that would keep
     // the activation (and every call queued behind its deactivation) waiting.
     private bool _goingAway;
+
+    // A release answered but not yet written: _current is ahead of storage by exactly that release.
+    // The next write (a grant, a renewal, the delayed write itself) records it.
+    private bool _releasePending;
+    private bool _releaseWriteScheduled;
     private IGrainTimer? _timer;
 
     protected LeaseGrain(
@@ -75,6 +81,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         _pollMs = (long)wait.Value.PollInterval.TotalMilliseconds;
         _waiterTimeoutMs = (long)wait.Value.WaiterTimeout.TotalMilliseconds;
         _maxWaiters = wait.Value.MaxWaiters;
+        _releaseWriteDelay = storage.Value.ReleaseWriteDelay;
         _openWaits = context.ActivationServices.GetRequiredService<OpenWaitRegistry>();
         Logger = logger;
         try
@@ -144,7 +151,22 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             ForgetUnconfirmed(token);
             var next = WithoutExpired(_current, now, id);
             Replace(next, token, null);
-            await CommitAsync(next, "release", id, now);
+            if (_releaseWriteDelay > TimeSpan.Zero && !ServesLine(next, now))
+            {
+                // Answered now, written within the delay or by the next change, whichever comes
+                // first. Until then storage shows the old holder: a crash can only keep the lock
+                // held until that lease ends, never grant it twice (docs/safety.md).
+                StampFreedAt(next, now);
+                _current = next;
+                _releasePending = true;
+                ScheduleReleaseWrite();
+                Reschedule();
+            }
+            else
+            {
+                await CommitAsync(next, "release", id, now);
+            }
+
             Log.Released(Logger, id, holder.FencingToken);
             return true;
         }
@@ -352,11 +374,13 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         }
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         AnswerOpenCalls();
         _openWaits.Remove(this);
-        return Task.CompletedTask;
+
+        // A release answered but not yet written is written before the activation goes.
+        await WritePendingReleaseAsync();
     }
 
     /// <summary>
@@ -552,16 +576,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             grants.Add((waiter, AddHolder(next, waiter.Kind, waiter.Owner, waiter.Id, now)));
         }
 
-        var hadHolders = _current.Holders.Any();
-        if (next.Holders.Any())
-        {
-            next.FreedAt = null;
-        }
-        else if (hadHolders || next.FreedAt is null)
-        {
-            next.FreedAt = now;
-        }
-
+        StampFreedAt(next, now);
         try
         {
             await WriteAsync(next, operation, id);
@@ -570,6 +585,8 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         {
             Reschedule();
         }
+
+        _releasePending = false;
 
         foreach (var (waiter, holder) in grants)
         {
@@ -582,6 +599,63 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         }
 
         Reschedule();
+    }
+
+    /// <summary>When a lock becomes free, it records since when; a held lock has no such time.</summary>
+    private void StampFreedAt(LockState next, long now)
+    {
+        if (next.Holders.Any())
+        {
+            next.FreedAt = null;
+        }
+        else if (_current.Holders.Any() || next.FreedAt is null)
+        {
+            next.FreedAt = now;
+        }
+    }
+
+    private bool ServesLine(LockState next, long now) =>
+        _line.First is { } first && CanGrant(next, first.Value.Kind, now, fromLine: true);
+
+    private void ScheduleReleaseWrite()
+    {
+        if (_releaseWriteScheduled)
+        {
+            return;
+        }
+
+        _releaseWriteScheduled = true;
+        _ = WriteReleaseLaterAsync();
+    }
+
+    private async Task WriteReleaseLaterAsync()
+    {
+        // Real time on purpose (see LockStorageOptions.ReleaseWriteDelay); resumes on this activation.
+        await Task.Delay(_releaseWriteDelay, TimeProvider.System);
+        _releaseWriteScheduled = false;
+        await WritePendingReleaseAsync();
+    }
+
+    /// <summary>Writes a release that was answered but not yet written, if any.</summary>
+    private async Task WritePendingReleaseAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_releasePending && _loaded && _id is { } id)
+            {
+                var now = NowMs();
+                await CommitAsync(WithoutExpired(_current, now, id), "release", id, now);
+            }
+        }
+        catch (LockStorageException)
+        {
+            // Logged; the activation is dropped and storage still shows the holder, whose lease ends by itself.
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task WriteAsync(LockState next, string operation, LockId id)
@@ -618,6 +692,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         // Its waiters are told "not yet"; their next call joins the line of the next activation.
         _state.State = _current;
         _loaded = false;
+        _releasePending = false;
         foreach (var waiter in _waiters.Values.ToList())
         {
             Forget(waiter);

@@ -30,7 +30,9 @@ public sealed class PostgresDurabilityTests
 
         Assert.Equal(new WorkerLocksView.Row("purge_room", id.Key, "worker1", lease!.Token, lease.LastRenewedAt.ToUnixTimeMilliseconds(), lease.FencingToken), row);
         await grain.Release(lease.Token);
-        Assert.Null(await WorkerLocksView.FindAsync(database, id));
+
+        // The release is answered first and written within LockStorageOptions.ReleaseWriteDelay.
+        await Eventually.TrueAsync(async () => await WorkerLocksView.FindAsync(database, id) is null, "the release reached the view");
         Assert.True(await WorkerLocksView.HasStoredStateAsync(database, id));
     }
 
@@ -157,6 +159,7 @@ public sealed class PostgresDurabilityTests
         var stale = two.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
         var first = await current.TryAcquire("one");
         await current.Release(first!.Token);
+        await Eventually.TrueAsync(async () => (await one.StoredStateAsync(id)).Token is null, "the release was written");
         Assert.Null(await stale.GetInfo()); // the stale activation has read the free row
 
         // The row is cleaned up after the retention, then the lock is granted and renewed again.

@@ -56,7 +56,9 @@ public sealed class PostgresWaitingAndReadWriteTests
     public async Task AfterAFailedWrite_AWaiterJoiningTheDroppedActivation_DoesNotStallTheHoldersRetriedRelease(bool withWaiter)
     {
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("failedwrite");
-        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+
+        // Releases written before they are answered, so the release itself meets the conflict.
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, storageOptions: o => o.ReleaseWriteDelay = TimeSpan.Zero);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var id = LockId.Create("failedwrite", Guid.NewGuid().ToString("N"));
@@ -82,6 +84,57 @@ public sealed class PostgresWaitingAndReadWriteTests
             // The holder retries (as the client library does), and it goes through on a fresh activation.
             Assert.True(await grain.Release(a.Token).WaitAsync(Arrival));
         }
+    }
+
+    [Fact]
+    public async Task AReleaseAndTheNextGrant_AreOneWrite()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("coalesce");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, storageOptions: o => o.ReleaseWriteDelay = TimeSpan.FromSeconds(1));
+        var id = LockId.Create("coalesce", Guid.NewGuid().ToString("N"));
+        var grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
+        var first = await grain.TryAcquire("first");
+        var version = await StoredVersionAsync(database, id);
+
+        // Answered before it is written: storage still shows the first holder...
+        Assert.True(await grain.Release(first!.Token));
+        Assert.Equal(first.Token, (await WorkerLocksView.FindAsync(database, id))!.Token);
+        Assert.Null(await grain.GetInfo());
+        Assert.False(await grain.IsStillValid(first.Token));
+        Assert.Null(await grain.Renew(first.Token));
+
+        // ...until the next grant, whose one write records both.
+        var second = await grain.TryAcquire("second");
+        Assert.Equal(version + 1, await StoredVersionAsync(database, id));
+        Assert.Equal((second!.Token, first.FencingToken + 1), ((await WorkerLocksView.FindAsync(database, id))!.Token, (await WorkerLocksView.FindAsync(database, id))!.FencingToken));
+
+        // With nothing to join it, a release is written within the delay.
+        Assert.True(await grain.Release(second.Token));
+        await Eventually.TrueAsync(async () => await WorkerLocksView.FindAsync(database, id) is null, "the lone release was written");
+    }
+
+    [Fact]
+    public async Task AReleaseWhoseDelayedWriteFails_KeepsTheLockHeldUntilTheLeaseEnds_NeverGrantsItTwice()
+    {
+        // The release is answered, then its write fails (as it would if the silo died first).
+        await using var server = await PostgresServer.StartAsync(durable: false, own: true);
+        var database = await server.CreateDatabaseAsync("unwritten");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, storageOptions: o => o.ReleaseWriteDelay = TimeSpan.FromSeconds(1));
+        var grain = cluster.Grains.GetGrain<ILockGrain>(LockId.Create("unwritten", "key").ToGrainKey());
+        var lease = await grain.TryAcquire("holder");
+
+        Assert.True(await grain.Release(lease!.Token));
+        await server.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await server.RestartAsync();
+
+        // Storage still shows the holder: the lock stays held until that lease ends, then the next grant follows it.
+        Assert.Null(await RetryAsync(() => grain.TryAcquire("intruder")));
+        Assert.Equal("holder", (await grain.GetInfo())!.Owner);
+        cluster.Advance(T);
+        var next = await grain.TryAcquire("next");
+        Assert.NotNull(next);
+        Assert.Equal(lease.FencingToken + 1, next.FencingToken);
     }
 
     [Fact]
@@ -178,11 +231,21 @@ public sealed class PostgresWaitingAndReadWriteTests
             {
                 return await call();
             }
-            catch (Exception ex) when (attempt < 20 && ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            catch (Exception ex) when (attempt < 20 && ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or LockStorageException)
             {
                 await Task.Delay(250);
             }
         }
+    }
+
+    private static async Task<long> StoredVersionAsync(string database, LockId id)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT storage_version FROM orleans_locks WHERE lock_type = 'plain' AND lock_name = @n AND lock_key = @k", connection);
+        command.Parameters.AddWithValue("n", id.Name);
+        command.Parameters.AddWithValue("k", id.Key);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task<List<(bool WriteLock, string Owner, string Token, long FencingToken)>> RwRowsAsync(string database, LockId id)

@@ -71,7 +71,7 @@ public sealed class LockCluster : IAsyncDisposable
     /// </summary>
     public ILockProvider SiloLocks(int silo) => Cluster.Silos[silo].ServiceProvider.GetRequiredService<ILockProvider>();
 
-    public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false, Action<LockWaitOptions>? wait = null)
+    public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false, Action<LockWaitOptions>? wait = null, Action<LockStorageOptions>? storageOptions = null)
     {
         if (storage == LockStorageKind.Postgres && connectionString is null)
         {
@@ -97,7 +97,14 @@ public sealed class LockCluster : IAsyncDisposable
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddOrleansLocks(s => s.ConnectionString = connectionString, lease, wait);
+            silo.AddOrleansLocks(
+                s =>
+                {
+                    s.ConnectionString = connectionString;
+                    storageOptions?.Invoke(s);
+                },
+                lease,
+                wait);
             silo.AddIncomingGrainCallFilter(calls);
             if (coHostedProvider)
             {
