@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Npgsql;
 using OrleansLocks.Benchmarks.Subjects;
 
 namespace OrleansLocks.Benchmarks;
@@ -170,13 +171,13 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
                 await next.ReleaseAsync();
             }
 
-            rows.Add(Summarize(subject.Name, 1, latencies, clock.Elapsed.TotalSeconds, Cpu() - before, "ops/s = hand-offs per second including the waits before each release"));
+            rows.Add(Summarize(subject.Name, 1, latencies, clock.Elapsed.TotalSeconds, Used(before, Cpu()), "ops/s = hand-offs per second including the waits before each release"));
         }
 
         Add("Hand-off to a waiter", "Latency from the holder sending its release to the waiter holding the lock (OrleansLocks pushes it; DistributedLock's waiter blocks on the server; Synapse's polls from 0.1 s, doubling, up to 5 s).", rows);
     }
 
-    public async Task DrainAsync(IEnumerable<IBenchSubject> subjects, IGrainFactory pgGrains, IGrainFactory memoryGrains)
+    public async Task DrainAsync(IEnumerable<IBenchSubject> subjects, IGrainFactory pgGrains, IGrainFactory memoryGrains, Action clearPools)
     {
         var rows = new List<Measurement>();
         foreach (var subject in subjects)
@@ -211,7 +212,11 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
             await holder.ReleaseAsync();
             await Task.WhenAll(waiters);
             var seconds = clock.Elapsed.TotalSeconds;
-            rows.Add(new Measurement(subject.Name, options.Waiters, options.Waiters, seconds, double.NaN, double.NaN, double.NaN, Cpu() - before, $"drained in {seconds:F2} s"));
+            rows.Add(new Measurement(subject.Name, options.Waiters, options.Waiters, seconds, double.NaN, double.NaN, double.NaN, Used(before, Cpu()), $"drained in {seconds:F2} s"));
+
+            // Each subject's idle connections go, so the next one can open its own (DistributedLock needs one per waiter).
+            NpgsqlConnection.ClearAllPools();
+            clearPools();
         }
 
         Add($"{options.Waiters} waiters draining one lock", "All wait on one lock; each takes it, releases it at once, and the next follows. CPU = this process + both silos + PostgreSQL, from the first release to the last.", rows);
@@ -343,7 +348,9 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
         }
     }
 
-    private double Cpu() => Machine.CpuSeconds(siloProcessIds, postmaster);
+    private Dictionary<int, double> Cpu() => Machine.CpuSnapshot(siloProcessIds, postmaster);
+
+    private static double Used(Dictionary<int, double> before, Dictionary<int, double> after) => Machine.CpuSecondsBetween(before, after);
 
     private async Task<Measurement> MeasureAsync(string subject, int inFlight, Func<int, Task> operation)
     {
@@ -354,7 +361,7 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
         var clock = Stopwatch.StartNew();
         await LoopAsync(inFlight, options.Measure, operation, latencies);
         var seconds = clock.Elapsed.TotalSeconds;
-        return Summarize(subject, inFlight, latencies.SelectMany(l => l).ToList(), seconds, Cpu() - before);
+        return Summarize(subject, inFlight, latencies.SelectMany(l => l).ToList(), seconds, Used(before, Cpu()));
     }
 
     private static async Task LoopAsync(int inFlight, TimeSpan duration, Func<int, Task> operation, List<double>[]? latencies)

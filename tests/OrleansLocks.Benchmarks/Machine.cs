@@ -8,17 +8,27 @@ internal static class Machine
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
 
-    /// <summary>CPU seconds used so far by this process, the given processes and the PostgreSQL server <paramref name="postmaster"/> with its backends.</summary>
-    public static double CpuSeconds(IEnumerable<int> processIds, int postmaster)
+    /// <summary>
+    /// CPU seconds used so far, per process: this one, the given ones, and the PostgreSQL server
+    /// <paramref name="postmaster"/> with its backends. Compare two snapshots with <see cref="CpuSecondsBetween"/>.
+    /// </summary>
+    public static Dictionary<int, double> CpuSnapshot(IEnumerable<int> processIds, int postmaster)
     {
-        var total = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        var snapshot = new Dictionary<int, double> { [Environment.ProcessId] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds };
         foreach (var pid in processIds.Concat(PostgresProcessIds(postmaster)).Distinct())
         {
-            total += ProcessCpuSeconds(pid);
+            snapshot[pid] = ProcessCpuSeconds(pid);
         }
 
-        return total;
+        return snapshot;
     }
+
+    /// <summary>
+    /// CPU seconds used between two snapshots: by the processes alive at the end (a process born in
+    /// between counts whole). A backend that ended in between is not counted, so this can only be low.
+    /// </summary>
+    public static double CpuSecondsBetween(Dictionary<int, double> before, Dictionary<int, double> after) =>
+        after.Sum(p => Math.Max(0, p.Value - before.GetValueOrDefault(p.Key)));
 
     /// <summary>Resident memory of a process in bytes (VmRSS).</summary>
     public static long ResidentBytes(int pid)

@@ -18,7 +18,7 @@ var renewal = TimeSpan.FromMinutes(2);
 Console.WriteLine($"OrleansLocks benchmarks on {Machine.Describe()}");
 
 // One PostgreSQL with default durability (fsync on) for every subject.
-await using var postgres = await PostgresServer.StartAsync(durable: true, own: true, maxConnections: 800);
+await using var postgres = await PostgresServer.StartAsync(durable: true, own: true, maxConnections: 1500);
 var orleansDb = await postgres.CreateDatabaseAsync("bench_orleans");
 var synapseDb = await postgres.CreateDatabaseAsync("bench_synapse", applySchema: false);
 var dlockDb = await postgres.CreateDatabaseAsync("bench_dlock", applySchema: false);
@@ -71,7 +71,7 @@ await bench.TryOnHeldAsync(subjects);
 await bench.IsStillValidAsync(subjects);
 await bench.RenewAsync(subjects);
 await bench.HandoffAsync(subjects);
-await bench.DrainAsync(subjects, pgClient.Services.GetRequiredService<IGrainFactory>(), memoryClient.Services.GetRequiredService<IGrainFactory>());
+await bench.DrainAsync(subjects, pgClient.Services.GetRequiredService<IGrainFactory>(), memoryClient.Services.GetRequiredService<IGrainFactory>(), synapseSource.Clear);
 await bench.MemoryPerHeldLockAsync(pgClient.Services.GetRequiredService<IGrainFactory>(), pgSilo.ProcessId);
 
 var report = bench.Report($"{Machine.Describe()}; PostgreSQL 15 with default durability; command: `dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- {string.Join(' ', args)}`");
