@@ -7,8 +7,11 @@ using OrleansLocks.Benchmarks.Subjects;
 namespace OrleansLocks.Benchmarks;
 
 /// <summary>The run's parameters: <c>--quick</c> is the seconds-long smoke version CI runs.</summary>
-internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out)
+internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out, string? Only, IReadOnlyDictionary<string, string> SiloEnvironment)
 {
+    /// <summary>Whether to run the scenario named <paramref name="scenario"/> (<c>--only</c> picks one, for profiling).</summary>
+    public bool Runs(string scenario) => Only is null || Only == scenario;
+
     public int[] InFlight => Quick ? [1, 4] : [1, 16, 64];
 
     public int HandoffRounds => Quick ? 3 : 60;
@@ -21,7 +24,9 @@ internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out)
     {
         var quick = args.Contains("--quick");
         var seconds = Value("--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : quick ? 0.3 : 5;
-        return new BenchOptions(quick, TimeSpan.FromSeconds(seconds), Value("--out") ?? "benchmark-results.md");
+        var siloEnvironment = args.Select((a, i) => (a, i)).Where(p => p.a == "--silo-env" && p.i + 1 < args.Length)
+            .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+        return new BenchOptions(quick, TimeSpan.FromSeconds(seconds), Value("--out") ?? "benchmark-results.md", Value("--only"), siloEnvironment);
 
         string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
@@ -57,7 +62,7 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
             }
         }
 
-        Add("Uncontended acquire + release", "Each in-flight worker acquires and releases its own key, over and over. Synapse: two autocommitted statements per cycle. OrleansLocks: the grant's durable write, which also records the previous release (a release with nobody waiting is written within 20 ms or with the next grant). Advisory locks write nothing.", rows);
+        Add("Uncontended acquire + release", "Each in-flight worker acquires and releases its own key, over and over. Synapse: two autocommitted statements per cycle. OrleansLocks (defaults): the grant's and the release's durable writes. Advisory locks write nothing.", rows);
     }
 
     public async Task TryOnHeldAsync(IEnumerable<IBenchSubject> subjects)

@@ -12,6 +12,7 @@ using OrleansLocks.Client;
 using OrleansLocks.Testing;
 
 // dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- [--quick] [--seconds 5] [--out benchmark-results.md]
+//   [--only uncontended|try-held|valid|renew|handoff|drain|memory] [--silo-env NAME=VALUE ...] (for profiling)
 var options = BenchOptions.Parse(args);
 var lease = TimeSpan.FromMinutes(10);
 var renewal = TimeSpan.FromMinutes(2);
@@ -37,6 +38,10 @@ var leaseSettings = new Dictionary<string, string>
     ["Logging__LogLevel__Default"] = "Warning",
     ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
 };
+foreach (var (name, value) in options.SiloEnvironment)
+{
+    leaseSettings[name] = value;
+}
 var pgGateway = FreePort.Next();
 await using var pgSilo = await SiloProcess.StartAsync(new Dictionary<string, string>(leaseSettings)
 {
@@ -66,13 +71,40 @@ var distributedLock = new DistributedLockSubject(dlockDb + ";Maximum Pool Size=7
 IBenchSubject[] subjects = [orleansPg, orleansMemory, synapse, distributedLock];
 
 var bench = new Bench(options, [pgSilo.ProcessId, memorySilo.ProcessId], postgres.PostmasterProcessId ?? 0);
-await bench.UncontendedAsync(subjects);
-await bench.TryOnHeldAsync(subjects);
-await bench.IsStillValidAsync(subjects);
-await bench.RenewAsync(subjects);
-await bench.HandoffAsync(subjects);
-await bench.DrainAsync(subjects, pgClient.Services.GetRequiredService<IGrainFactory>(), memoryClient.Services.GetRequiredService<IGrainFactory>(), synapseSource.Clear);
-await bench.MemoryPerHeldLockAsync(pgClient.Services.GetRequiredService<IGrainFactory>(), pgSilo.ProcessId);
+if (options.Runs("uncontended"))
+{
+    await bench.UncontendedAsync(subjects);
+}
+
+if (options.Runs("try-held"))
+{
+    await bench.TryOnHeldAsync(subjects);
+}
+
+if (options.Runs("valid"))
+{
+    await bench.IsStillValidAsync(subjects);
+}
+
+if (options.Runs("renew"))
+{
+    await bench.RenewAsync(subjects);
+}
+
+if (options.Runs("handoff"))
+{
+    await bench.HandoffAsync(subjects);
+}
+
+if (options.Runs("drain"))
+{
+    await bench.DrainAsync(subjects, pgClient.Services.GetRequiredService<IGrainFactory>(), memoryClient.Services.GetRequiredService<IGrainFactory>(), synapseSource.Clear);
+}
+
+if (options.Runs("memory"))
+{
+    await bench.MemoryPerHeldLockAsync(pgClient.Services.GetRequiredService<IGrainFactory>(), pgSilo.ProcessId);
+}
 
 var report = bench.Report($"{Machine.Describe()}; PostgreSQL 15 with default durability; command: `dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- {string.Join(' ', args)}`");
 Console.WriteLine(report);

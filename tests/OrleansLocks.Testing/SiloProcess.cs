@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 
 namespace OrleansLocks.Testing;
@@ -135,21 +134,5 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    private static string SiloAssemblyPath()
-    {
-        var configuration = typeof(SiloProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansLocks.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        if (directory is null)
-        {
-            throw new DirectoryNotFoundException($"OrleansLocks.sln was not found above {AppContext.BaseDirectory}.");
-        }
-
-        var path = Path.Combine(directory.FullName, "Silo", "bin", configuration, "net10.0", "OrleansLocks.Silo.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"The Silo host was not built: {path} is missing.", path);
-    }
+    private static string SiloAssemblyPath() => BuiltProgram.PathOf("Silo", "OrleansLocks.Silo.dll");
 }

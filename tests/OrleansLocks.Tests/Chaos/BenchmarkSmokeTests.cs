@@ -1,4 +1,3 @@
-using System.Reflection;
 using Xunit.Abstractions;
 
 namespace OrleansLocks.Tests.Chaos;
@@ -30,16 +29,5 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         }
     }
 
-    private static string BenchmarkAssemblyPath()
-    {
-        var configuration = typeof(BenchmarkSmokeTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansLocks.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = Path.Combine(directory!.FullName, "tests", "OrleansLocks.Benchmarks", "bin", configuration, "net10.0", "OrleansLocks.Benchmarks.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"The benchmark program was not built: {path} is missing.", path);
-    }
+    private static string BenchmarkAssemblyPath() => BuiltProgram.PathOf("tests/OrleansLocks.Benchmarks", "OrleansLocks.Benchmarks.dll");
 }

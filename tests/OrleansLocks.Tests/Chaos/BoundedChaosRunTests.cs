@@ -1,4 +1,3 @@
-using System.Reflection;
 using Xunit.Abstractions;
 
 namespace OrleansLocks.Tests.Chaos;
@@ -50,16 +49,5 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         Assert.Matches(@"\| try-acquire granted \| [1-9]", summary);
     }
 
-    private static string ChaosAssemblyPath()
-    {
-        var configuration = typeof(BoundedChaosRunTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansLocks.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = Path.Combine(directory!.FullName, "tests", "OrleansLocks.Chaos", "bin", configuration, "net10.0", "OrleansLocks.Chaos.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"The chaos program was not built: {path} is missing.", path);
-    }
+    private static string ChaosAssemblyPath() => BuiltProgram.PathOf("tests/OrleansLocks.Chaos", "OrleansLocks.Chaos.dll");
 }
