@@ -89,7 +89,7 @@ public sealed class PostgresDurabilityTests
         // Through the client library, the transient fault of the dead silo is retried, not surfaced.
         Assert.True(await handle.IsStillValidAsync());
         Assert.Equal(handle.FencingToken, (await cluster.Grains.GetGrain<ILockGrain>(handle.Id.ToGrainKey()).GetInfo())!.FencingToken);
-        var info = await Retry(() => grain.GetInfo());
+        var info = await Noticed.RetryAsync(() => grain.GetInfo());
         Assert.NotNull(info);
         Assert.Equal(lease.FencingToken, info.FencingToken);
         Assert.Equal("holder", info.Owner);
@@ -166,7 +166,7 @@ public sealed class PostgresDurabilityTests
         one.Advance(TimeSpan.FromHours(1) + R);
         two.Advance(TimeSpan.FromHours(1) + R);
         Assert.True(await one.Grains.GetGrain<ILockSweepTarget>(GrainId.Create("orleanslocks.lock", id.ToGrainKey())).Sweep());
-        var second = await Retry(() => current.TryAcquire("one"));
+        var second = await Noticed.RetryAsync(() => current.TryAcquire("one"));
         Assert.NotNull(await current.Renew(second!.Token));
 
         var refused = await Assert.ThrowsAsync<LockStorageException>(() => stale.TryAcquire("two"));
@@ -193,7 +193,7 @@ public sealed class PostgresDurabilityTests
 
         await server.RestartAsync();
         Assert.Null(await WorkerLocksView.FindAsync(database, id)); // nothing was granted during the outage
-        await using var handle = await Retry(async () => await cluster.Locks.TryAcquireAsync(id.Name, id.Key));
+        await using var handle = await Noticed.RetryAsync(async () => await cluster.Locks.TryAcquireAsync(id.Name, id.Key));
         Assert.NotNull(handle);
         Assert.Equal(handle.Owner, (await WorkerLocksView.FindAsync(database, id))!.InstanceName);
     }
@@ -236,7 +236,7 @@ public sealed class PostgresDurabilityTests
         Assert.Equal(1, await cluster.Grains.GetGrain<ILockSweeperGrain>(0).SweepNow());
 
         Assert.False(await WorkerLocksView.HasStoredStateAsync(database, id));
-        var second = await Retry(() => grain.TryAcquire("w"));
+        var second = await Noticed.RetryAsync(() => grain.TryAcquire("w"));
         Assert.True(second!.FencingToken > first.FencingToken);
     }
 
@@ -260,21 +260,5 @@ public sealed class PostgresDurabilityTests
         await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansRemindersTable WHERE ServiceId = @s AND GrainId LIKE 'orleanslocks.sweeper/%'", connection);
         command.Parameters.AddWithValue("s", serviceId);
         return (long)(await command.ExecuteScalarAsync())! == 1;
-    }
-
-    /// <summary>Retries while a just-killed silo or just-restarted server is still being noticed.</summary>
-    private static async Task<TResult> Retry<TResult>(Func<Task<TResult>> call)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception) when (attempt < 20)
-            {
-                await Task.Delay(250);
-            }
-        }
     }
 }

@@ -94,7 +94,7 @@ public sealed class PostgresWaitingAndReadWriteTests
         var id = LockId.Create("coalesce", Guid.NewGuid().ToString("N"));
         var grain = cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
         var first = await grain.TryAcquire("first");
-        var version = await StoredVersionAsync(database, id);
+        var version = await WorkerLocksView.StoredVersionAsync(database, id);
 
         // Answered before it is written: storage still shows the first holder...
         Assert.True(await grain.Release(first!.Token));
@@ -105,7 +105,7 @@ public sealed class PostgresWaitingAndReadWriteTests
 
         // ...until the next grant, whose one write records both.
         var second = await grain.TryAcquire("second");
-        Assert.Equal(version + 1, await StoredVersionAsync(database, id));
+        Assert.Equal(version + 1, await WorkerLocksView.StoredVersionAsync(database, id));
         Assert.Equal((second!.Token, first.FencingToken + 1), ((await WorkerLocksView.FindAsync(database, id))!.Token, (await WorkerLocksView.FindAsync(database, id))!.FencingToken));
 
         // With nothing to join it, a release is written within the delay.
@@ -129,7 +129,7 @@ public sealed class PostgresWaitingAndReadWriteTests
         await server.RestartAsync();
 
         // Storage still shows the holder: the lock stays held until that lease ends, then the next grant follows it.
-        Assert.Null(await RetryAsync(() => grain.TryAcquire("intruder")));
+        Assert.Null(await Noticed.RetryAsync(() => grain.TryAcquire("intruder")));
         Assert.Equal("holder", (await grain.GetInfo())!.Owner);
         cluster.Advance(T);
         var next = await grain.TryAcquire("next");
@@ -147,20 +147,20 @@ public sealed class PostgresWaitingAndReadWriteTests
 
         var r1 = await grain.TryAcquireRead("reader1");
         var r2 = await grain.TryAcquireRead("reader2");
-        var rows = await RwRowsAsync(database, id);
+        var rows = await WorkerLocksView.ReadWriteRowsAsync(database, id);
         Assert.Equal(
             [(false, "reader1", r1!.Token, r1.FencingToken), (false, "reader2", r2!.Token, r2.FencingToken)],
             rows.Select(r => (r.WriteLock, r.Owner, r.Token, r.FencingToken)).OrderBy(r => r.Owner));
 
         // A plain lock of the same name and key is a different row, and not in this view.
         Assert.NotNull(await cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey()).TryAcquire("plain-holder"));
-        Assert.Equal(2, (await RwRowsAsync(database, id)).Count);
+        Assert.Equal(2, (await WorkerLocksView.ReadWriteRowsAsync(database, id)).Count);
         Assert.Equal("plain-holder", (await WorkerLocksView.FindAsync(database, id))!.InstanceName);
 
         await grain.Release(r1.Token);
         await grain.Release(r2.Token);
         var w = await grain.TryAcquireWrite("writer");
-        var writerRow = Assert.Single(await RwRowsAsync(database, id));
+        var writerRow = Assert.Single(await WorkerLocksView.ReadWriteRowsAsync(database, id));
         Assert.Equal((true, "writer", w!.Token, w.FencingToken), (writerRow.WriteLock, writerRow.Owner, writerRow.Token, writerRow.FencingToken));
     }
 
@@ -179,11 +179,11 @@ public sealed class PostgresWaitingAndReadWriteTests
 
         await using var after = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database, serviceId: serviceId);
         after.Advance(T + R);
-        Assert.Equal(2, (await RwRowsAsync(database, id)).Count);
+        Assert.Equal(2, (await WorkerLocksView.ReadWriteRowsAsync(database, id)).Count);
 
         Assert.Equal(1, await after.Grains.GetGrain<ILockSweeperGrain>(0).SweepNow());
 
-        Assert.Empty(await RwRowsAsync(database, id));
+        Assert.Empty(await WorkerLocksView.ReadWriteRowsAsync(database, id));
         Assert.NotNull(await after.Grains.GetGrain<IReadWriteLockGrain>(id.ToGrainKey()).TryAcquireWrite("writer"));
     }
 
@@ -202,7 +202,7 @@ public sealed class PostgresWaitingAndReadWriteTests
 
         await cluster.Cluster.KillSiloAsync(cluster.Cluster.Silos[1]);
 
-        var info = await RetryAsync(() => grain.GetInfo());
+        var info = await Noticed.RetryAsync(() => grain.GetInfo());
         Assert.Equal(reader.FencingToken, Assert.Single(info.Readers).FencingToken);
         Assert.True(await grain.IsStillValid(reader.Token));
         Assert.Null(await grain.TryAcquireWrite("writer"));
@@ -221,49 +221,5 @@ public sealed class PostgresWaitingAndReadWriteTests
 
             await handle.DisposeAsync();
         }
-    }
-
-    private static async Task<T> RetryAsync<T>(Func<Task<T>> call)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception ex) when (attempt < 20 && ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or LockStorageException)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
-
-    private static async Task<long> StoredVersionAsync(string database, LockId id)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT storage_version FROM orleans_locks WHERE lock_type = 'plain' AND lock_name = @n AND lock_key = @k", connection);
-        command.Parameters.AddWithValue("n", id.Name);
-        command.Parameters.AddWithValue("k", id.Key);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<List<(bool WriteLock, string Owner, string Token, long FencingToken)>> RwRowsAsync(string database, LockId id)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT write_lock, instance_name, token, fencing_token FROM worker_read_write_locks WHERE lock_name = @n AND lock_key = @k",
-            connection);
-        command.Parameters.AddWithValue("n", id.Name);
-        command.Parameters.AddWithValue("k", id.Key);
-        var rows = new List<(bool, string, string, long)>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetBoolean(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
-        }
-
-        return rows;
     }
 }

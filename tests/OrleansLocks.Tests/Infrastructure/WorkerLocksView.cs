@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace OrleansLocks.Tests.Infrastructure;
 
-/// <summary>Reads the <c>worker_locks</c> and <c>orleans_locks</c> views, as an operator would.</summary>
+/// <summary>Reads the <c>worker_locks</c>, <c>worker_read_write_locks</c> and <c>orleans_locks</c> views, as an operator would.</summary>
 public static class WorkerLocksView
 {
     public sealed record Row(string LockName, string LockKey, string InstanceName, string Token, long LastRenewedTs, long FencingToken);
@@ -36,5 +36,36 @@ public static class WorkerLocksView
         command.Parameters.AddWithValue("n", id.Name);
         command.Parameters.AddWithValue("k", id.Key);
         return (long)(await command.ExecuteScalarAsync())! > 0;
+    }
+
+    /// <summary>The stored version (ETag) of a plain lock's row.</summary>
+    public static async Task<long> StoredVersionAsync(string database, LockId id)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT storage_version FROM orleans_locks WHERE lock_type = 'plain' AND lock_name = @n AND lock_key = @k", connection);
+        command.Parameters.AddWithValue("n", id.Name);
+        command.Parameters.AddWithValue("k", id.Key);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The <c>worker_read_write_locks</c> rows of a read/write lock: one per holder.</summary>
+    public static async Task<List<(bool WriteLock, string Owner, string Token, long FencingToken)>> ReadWriteRowsAsync(string database, LockId id)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT write_lock, instance_name, token, fencing_token FROM worker_read_write_locks WHERE lock_name = @n AND lock_key = @k",
+            connection);
+        command.Parameters.AddWithValue("n", id.Name);
+        command.Parameters.AddWithValue("k", id.Key);
+        var rows = new List<(bool, string, string, long)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetBoolean(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return rows;
     }
 }
