@@ -276,11 +276,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client
-            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("chaos", "chaos"))
-            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10))
-            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", ConnectionString))
-            .AddOrleansLocks(o => o.Owner = "probe", o => (o.LeaseTimeout, o.RenewalInterval) = (_options.LeaseTimeout, _options.RenewalInterval)));
+        builder.UseOrleansClient(client => ChaosClient.Configure(client, ConnectionString, "probe", _options.LeaseTimeout, _options.RenewalInterval));
         var host = builder.Build();
         await host.StartAsync();
         return host;

@@ -38,11 +38,7 @@ internal static class Worker
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client
-            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("chaos", "chaos"))
-            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10))
-            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", connection))
-            .AddOrleansLocks(o => o.Owner = name, o => (o.LeaseTimeout, o.RenewalInterval) = (lease, renewal)));
+        builder.UseOrleansClient(client => ChaosClient.Configure(client, connection, name, lease, renewal));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         using var host = builder.Build();
         await host.StartAsync();
@@ -73,7 +69,7 @@ internal static class Worker
             // take the client's whole retry budget (4 attempts of at most the 10 s response timeout, and
             // 1.4 s of pauses); a wait must end within its timeout and the 2 s it may spend leaving the line.
             var waitTimeout = TimeSpan.FromMilliseconds(random.Next(1000, 8000));
-            var deadline = wait ? waitTimeout + TimeSpan.FromSeconds(2) + Margin : (4 * TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(1.4) + Margin;
+            var deadline = wait ? waitTimeout + TimeSpan.FromSeconds(2) + Margin : (4 * ChaosClient.ResponseTimeout) + TimeSpan.FromSeconds(1.4) + Margin;
             LockHandle? handle;
             try
             {
