@@ -52,6 +52,10 @@ public interface ILeaseGrain : IGrainWithStringKey
     /// The lock's storage failed, and the caller is no longer in line. Whether a grant was written for it
     /// is unknown: call again with the same waiter id, which finds such a grant or joins the line again.
     /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// The waiter left with <see cref="StopWaiting"/> (within the last two minutes): a waiter that left
+    /// cannot come back, so a call delayed in the network does not queue a waiter that has gone.
+    /// </exception>
     [Alias("Wait")]
     [AlwaysInterleave]
     Task<LockLease?> Wait(string waiterId, LockKind kind, string? owner = null);
@@ -63,7 +67,8 @@ public interface ILeaseGrain : IGrainWithStringKey
 
     /// <summary>
     /// Leaves the line: the waiter is removed, and a lease granted to it (confirmed or not) is released,
-    /// so a waiter that gave up leaves nothing held or queued. Harmless to repeat.
+    /// so a waiter that gave up leaves nothing held or queued. Harmless to repeat. The lock remembers
+    /// the id for two minutes and refuses a later <see cref="Wait"/> with it.
     /// </summary>
     /// <exception cref="LockStorageException">Releasing a grant made to the waiter could not be written; it expires with its lease.</exception>
     [Alias("StopWaiting")]

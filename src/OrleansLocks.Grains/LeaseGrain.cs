@@ -25,6 +25,11 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 {
     private const int MaxAcquireIdLength = 64;
 
+    // How long a waiter that left (StopWaiting) is remembered, so that a Wait call of it still in
+    // flight (delayed behind a frozen gateway, say) cannot bring it back into the line. Orleans drops
+    // requests older than the caller's response timeout (30 s by default), so two minutes is ample.
+    private static readonly long DepartedMemoryMs = (long)TimeSpan.FromMinutes(2).TotalMilliseconds;
+
     private readonly string _stateName;
     private readonly IGrainStorage _storage;
 
@@ -46,6 +51,10 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 
     // Waiters by id: those in line and those granted but not yet confirmed.
     private readonly Dictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
+
+    // Waiters that left the line by StopWaiting, with when they left (created on first use: most
+    // locks never see one, and memory per held lock counts).
+    private DepartedWaiters? _departed;
     private LockState _current = new();
     private Task? _loading;
     private bool _loaded;
@@ -209,6 +218,14 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 
             var id = await LoadAsync();
             var now = NowMs();
+            if (_departed?.Contains(waiterId, now) == true)
+            {
+                // A call that was overtaken by its own StopWaiting: the waiter gave up, so it must
+                // not join the line again (it would be handed a lock nobody confirms).
+                throw new InvalidOperationException(
+                    $"Waiter id '{waiterId}' left the line of lock '{id}' (StopWaiting); a waiter that left cannot come back. Wait again with a new waiter id.");
+            }
+
             if (_waiters.TryGetValue(waiterId, out var waiter))
             {
                 if (waiter.Kind != kind)
@@ -325,6 +342,8 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             {
                 Forget(waiter);
             }
+
+            (_departed ??= new DepartedWaiters(DepartedMemoryMs, _maxWaiters)).Add(waiterId, now);
 
             var next = WithoutExpired(_current, now, id);
             if (FindByAcquireId(next, waiterId, now) is { } holder)

@@ -309,6 +309,40 @@ public abstract class WaitingLockScenarioTests(LockCluster cluster)
         Assert.False(await grain.IsStillValid(lease.Token));
     }
 
+    [Fact]
+    public async Task AWaitCallThatArrivesAfterItsWaiterLeft_IsRefused_AndQueuesNobody()
+    {
+        // Found by the chaos run: a wait call held up behind a frozen gateway reached the lock after
+        // its StopWaiting, queued the waiter again, and the lock was then handed to a waiter that had
+        // gone, answering "held" to everyone until the grant was taken back.
+        var key = NewKey();
+        var grain = Grain(key);
+        var a = await Locks.AcquireAsync("name", key);
+        await grain.StopWaiting("gave-up");
+
+        var late = await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Wait("gave-up", LockKind.Plain, "quitter"));
+        Assert.Contains("left the line", late.Message);
+        Assert.Equal(0, (await grain.GetInfo())!.Waiting);
+
+        // Released with nobody in line: the lock is free, not handed to the waiter that left.
+        await a.ReleaseAsync();
+        Assert.Null(await grain.GetInfo());
+        await using var next = await Locks.TryAcquireAsync("name", key);
+        Assert.NotNull(next);
+
+        // A fresh id waits as usual, and the id that left is refused for two minutes only.
+        var fresh = grain.Wait("new-id", LockKind.Plain, "again");
+        await WaitUntilQueuedAsync(key, 1);
+        await grain.StopWaiting("new-id");
+        Assert.Null(await fresh.WaitAsync(Arrival));
+        await next.ReleaseAsync();
+        Cluster.Advance(TimeSpan.FromMinutes(2));
+        var back = await grain.Wait("gave-up", LockKind.Plain, "much later");
+        Assert.NotNull(back);
+        await grain.StopWaiting("gave-up");
+        Assert.Null(await grain.GetInfo());
+    }
+
     private ILockGrain Grain(string key) => Cluster.Grains.GetGrain<ILockGrain>(LockId.Create("name", key).ToGrainKey());
 
     private Task WaitUntilQueuedAsync(string key, int waiting) =>
