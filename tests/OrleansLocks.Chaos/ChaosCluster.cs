@@ -92,10 +92,10 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["OrleansLocks__Lease__LeaseTimeout"] = _options.LeaseTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["OrleansLocks__Lease__RenewalInterval"] = _options.RenewalInterval.ToString("c", CultureInfo.InvariantCulture),
             ["OrleansLocks__Wait__WaiterTimeout"] = _options.WaiterTimeout.ToString("c", CultureInfo.InvariantCulture),
-            ["OrleansLocks__Wait__PollInterval"] = "00:00:05",
+            ["OrleansLocks__Wait__PollInterval"] = _options.PollInterval.ToString("c", CultureInfo.InvariantCulture),
             ["OrleansLocks__Storage__SweepInterval"] = "00:01:00",
             ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
         Silos[index] = await SiloProcess.StartAsync(environment);

@@ -53,6 +53,9 @@ internal sealed record ChaosEvent
     /// <summary>For end: when the worker stopped using the resource.</summary>
     public long? UsedUntil { get; init; }
 
+    /// <summary>For wait-timeout: the timeout the wait was given, in milliseconds.</summary>
+    public long? Timeout { get; init; }
+
     /// <summary>For error: the exception type and message.</summary>
     public string? Error { get; init; }
 

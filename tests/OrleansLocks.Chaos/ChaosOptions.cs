@@ -29,6 +29,9 @@ internal sealed record ChaosOptions
 
     public TimeSpan WaiterTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The silos' <c>OrleansLocks:Wait:PollInterval</c>: the longest one wait call stays open.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Where to write the markdown report, if anywhere.</summary>
     public string? Report { get; init; }
 

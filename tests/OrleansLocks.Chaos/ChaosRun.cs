@@ -50,7 +50,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         // Every lock must be free again (the killed clients' leases have run out by now or soon).
         await Task.WhenAll(Enumerable.Range(0, options.Locks).Select(i => ProbeAsync($"k{i}", "final")));
 
-        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout);
+        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout, options.PollInterval);
         checker.Check();
         var violations = _runViolations.Concat(checker.Violations).ToList();
         var summary = Summarize(checker, violations, Now() - started);

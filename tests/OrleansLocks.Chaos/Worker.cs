@@ -80,7 +80,7 @@ internal static class Worker
             }
             catch (TimeoutException) when (wait)
             {
-                Emit(new ChaosEvent { Kind = "wait-timeout", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now() });
+                Emit(new ChaosEvent { Kind = "wait-timeout", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now(), Timeout = (long)waitTimeout.TotalMilliseconds });
                 continue;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -10,6 +10,7 @@ public sealed class HistoryCheckerTests
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(6);
     private static readonly TimeSpan WaiterTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
 
     [Fact]
     public void AnHonestHistory_HasNoViolation()
@@ -59,6 +60,48 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void HeldAnsweredAfterAWaiterGaveUp_IsExplainedOnlyWhenItsLeavingWasInDoubt()
+    {
+        // The wait gave up at 4000, within its budget, and nothing failed: it left the line then.
+        var quickLeave = new ChaosEvent { Kind = "wait-timeout", Worker = "w1", Actor = 0, Lock = "k0", Op = "wait", Sent = 1000, At = 4000, Timeout = 3000 };
+        var nullAfter = Null("w2", 0, "k0", 6000, 6002);
+        Assert.Contains(Check(quickLeave, nullAfter).Violations, v => v.Contains("nobody held", StringComparison.Ordinal));
+
+        // Leaving took the client's whole 2 s budget: it was not confirmed, so the waiter may linger.
+        var slowLeave = quickLeave with { At = 6000 };
+        Assert.Empty(Check(slowLeave, Null("w2", 0, "k0", 8000, 8002)).Violations);
+
+        // It gave up during a fault: a delayed wait call may have queued it at a new activation.
+        var duringFault = new HistoryChecker([quickLeave, nullAfter], [new Fault("kill-silo", "silo0", 3500, 4500)], [], Lease, WaiterTimeout, Poll);
+        duringFault.Check();
+        Assert.Empty(duringFault.Violations);
+
+        // Even then only for so long: the response timeout, a poll, and two waiter timeouts (21 s).
+        var muchLater = new HistoryChecker([quickLeave, Null("w2", 0, "k0", 30_000, 30_002)], [new Fault("kill-silo", "silo0", 3500, 4500)], [], Lease, WaiterTimeout, Poll);
+        muchLater.Check();
+        Assert.Contains(muchLater.Violations, v => v.Contains("nobody held", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void HeldAnsweredFromAStaleView_IsExplainedOnlyWhileAFrozenSiloRunsOn()
+    {
+        // Released at 1101, but a second activation (a frozen silo's) may still see the lease to 7000.
+        var grant = Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001);
+        var released = End("w1", 0, "k0", 1, 1100, 1101);
+        var staleNull = Null("w2", 0, "k0", 3000, 3002);
+        Assert.Contains(Check(grant, released, staleNull).Violations, v => v.Contains("nobody held", StringComparison.Ordinal));
+
+        var paused = new HistoryChecker([grant, released, staleNull], [new Fault("pause-silo", "silo1", 500, 2500)], [], Lease, WaiterTimeout, Poll);
+        paused.Check();
+        Assert.Empty(paused.Violations);
+
+        // No view lasts past the hold's lease (7000, or one more lease for a lost renewal answer).
+        var pastTheLease = new HistoryChecker([grant, released, Null("w2", 0, "k0", 13_500, 13_502)], [new Fault("pause-silo", "silo1", 500, 9000)], [], Lease, WaiterTimeout, Poll);
+        pastTheLease.Check();
+        Assert.Contains(pastTheLease.Violations, v => v.Contains("nobody held", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AHungOperation_IsAViolation()
     {
         var checker = Check(new ChaosEvent { Kind = "hung", Worker = "w1", Lock = "k0", Op = "wait", Sent = 1000, At = 41000 });
@@ -74,13 +117,13 @@ public sealed class HistoryCheckerTests
             Grant("probe", 1, "k0", "wait", fencing: 2, granted: 60_000, at: 60_001),
             End("probe", 1, "k0", 2, 60_010, 60_011),
         };
-        var checker = new HistoryChecker(events, [], [new Kill("w1", 2000)], Lease, WaiterTimeout);
+        var checker = new HistoryChecker(events, [], [new Kill("w1", 2000)], Lease, WaiterTimeout, Poll);
         checker.Check();
         Assert.Contains(checker.Violations, v => v.Contains("not granted again", StringComparison.Ordinal));
 
         var inTime = new HistoryChecker(
             [events[0], Grant("probe", 1, "k0", "wait", fencing: 2, granted: 7100, at: 7101), End("probe", 1, "k0", 2, 7110, 7111)],
-            [], [new Kill("w1", 2000)], Lease, WaiterTimeout);
+            [], [new Kill("w1", 2000)], Lease, WaiterTimeout, Poll);
         inTime.Check();
         Assert.Empty(inTime.Violations);
     }
@@ -92,12 +135,12 @@ public sealed class HistoryCheckerTests
         var next = Grant("w2", 0, "k0", "try", fencing: 2, granted: 1300, at: 1301);
         var released = new HistoryChecker(
             [grant, new ChaosEvent { Kind = "releasing", Worker = "w1", Actor = 0, Lock = "k0", Fencing = 1, At = 1200, ReleaseSent = 1200 }, next, End("w2", 0, "k0", 2, 1400, 1401)],
-            [], [new Kill("w1", 1250)], Lease, WaiterTimeout);
+            [], [new Kill("w1", 1250)], Lease, WaiterTimeout, Poll);
         released.Check();
         Assert.Empty(released.Violations);
 
         // Without the release on record, the dead holder's lease (to 7000) was still running at 1300.
-        var unreleased = new HistoryChecker([grant, next, End("w2", 0, "k0", 2, 1400, 1401)], [], [new Kill("w1", 1250)], Lease, WaiterTimeout);
+        var unreleased = new HistoryChecker([grant, next, End("w2", 0, "k0", 2, 1400, 1401)], [], [new Kill("w1", 1250)], Lease, WaiterTimeout, Poll);
         unreleased.Check();
         Assert.Contains(unreleased.Violations, v => v.Contains("two holders", StringComparison.Ordinal));
     }
@@ -115,7 +158,7 @@ public sealed class HistoryCheckerTests
 
     private static HistoryChecker Check(params ChaosEvent[] events)
     {
-        var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout);
+        var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout, Poll);
         checker.Check();
         return checker;
     }
