@@ -284,6 +284,11 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
             text.AppendLine("## Memory per held lock");
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"{count:N0} locks held at once on the PostgreSQL silo (acquired in {seconds:F1} s at 64 in flight): silo resident memory {idle / 1048576.0:F0} MiB idle, {held / 1048576.0:F0} MiB with them held: **{perLock / 1024:F2} KiB per held lock** (target under 3 KB). Synapse keeps a lock as a row only; DistributedLock needs a PostgreSQL connection per held lock, so neither has a comparable figure.");
+            if (MemoryBreakdown is { } breakdown)
+            {
+                text.AppendLine();
+                text.Append(breakdown);
+            }
         }
 
         text.AppendLine();
@@ -303,6 +308,9 @@ internal sealed class Bench(BenchOptions options, int[] siloProcessIds, int post
     }
 
     private (int Count, long Idle, long Held, double PerLock, double Seconds)? _memory;
+
+    /// <summary>The managed-heap breakdown of a held lock (<see cref="Benchmarks.MemoryBreakdown"/>), if measured.</summary>
+    public string? MemoryBreakdown { get; set; }
 
     private IEnumerable<string> Targets()
     {

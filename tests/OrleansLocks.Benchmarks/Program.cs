@@ -104,6 +104,7 @@ if (options.Runs("drain"))
 if (options.Runs("memory"))
 {
     await bench.MemoryPerHeldLockAsync(pgClient.Services.GetRequiredService<IGrainFactory>(), pgSilo.ProcessId);
+    bench.MemoryBreakdown = await MemoryBreakdown.MeasureAsync(orleansDb, options.Quick ? 500 : 20_000);
 }
 
 var report = bench.Report($"{Machine.Describe()}; PostgreSQL 15 with default durability; command: `dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- {string.Join(' ', args)}`");
