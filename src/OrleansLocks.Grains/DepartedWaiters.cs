@@ -10,8 +10,6 @@ internal sealed class DepartedWaiters(long memoryMs, int capacity)
     private readonly Dictionary<string, long> _leftAt = new(StringComparer.Ordinal);
     private readonly Queue<(string Id, long At)> _order = new();
 
-    public int Count => _leftAt.Count;
-
     public void Add(string waiterId, long now)
     {
         Prune(now);
