@@ -8,18 +8,8 @@ namespace OrleansLocks.Tests.Client;
 /// callers cannot deadlock), give-up releases any partial hold, one handle for all parts. Two
 /// silos, a fake clock. (RW9 is in <see cref="ReadWriteLockScenarioTests"/>.)
 /// </summary>
-public abstract class MultiLockTests(LockCluster cluster)
+public abstract class MultiLockTests(LockCluster cluster) : ClusterScenarioTests(cluster)
 {
-    private static readonly TimeSpan T = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(10);
-
-    protected LockCluster Cluster { get; } = cluster;
-
-    private ILockProvider Locks => Cluster.Locks;
-
-    private static string NewKey() => $"key-{Guid.NewGuid():N}";
-
     [Fact]
     public async Task TryAcquireAll_WhenAllAreFree_HoldsEveryPart_AndReleaseFreesThemAll()
     {

@@ -9,18 +9,8 @@ namespace OrleansLocks.Tests.Client;
 /// test_lock.py read/write cases) and the rules Synapse lacked: writer preference, a share per holder
 /// that expires on its own, waiting readers and writers. Two silos, a fake clock.
 /// </summary>
-public abstract class ReadWriteLockScenarioTests(LockCluster cluster)
+public abstract class ReadWriteLockScenarioTests(LockCluster cluster) : ClusterScenarioTests(cluster)
 {
-    private static readonly TimeSpan T = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(10);
-
-    protected LockCluster Cluster { get; } = cluster;
-
-    private ILockProvider Locks => Cluster.Locks;
-
-    private static string NewKey() => $"key-{Guid.NewGuid():N}";
-
     [Fact]
     public async Task RW1_WriteContention_AtMostOneWriterAtATime()
     {

@@ -10,17 +10,8 @@ namespace OrleansLocks.Tests.Client;
 /// shared/scenarios/synapse-suite.md, through the client library against a two-silo cluster.
 /// T = lease timeout (2 min), R = renewal interval (30 s).
 /// </summary>
-public abstract class SynapseLockScenarioTests(LockCluster cluster)
+public abstract class SynapseLockScenarioTests(LockCluster cluster) : ClusterScenarioTests(cluster)
 {
-    private static readonly TimeSpan T = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
-
-    protected LockCluster Cluster { get; } = cluster;
-
-    private ILockProvider Locks => Cluster.Locks;
-
-    private static string NewKey() => $"key-{Guid.NewGuid():N}";
-
     [Fact]
     public async Task L1_ThreeConcurrentTries_AtMostOneHoldsTheLock()
     {

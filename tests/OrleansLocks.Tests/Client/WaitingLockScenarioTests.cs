@@ -10,20 +10,8 @@ namespace OrleansLocks.Tests.Client;
 /// waiters skipped, a stopping host leaves its lines). Two silos, a fake clock; "no clock advance"
 /// means the waiter was woken by the lock, not by polling.
 /// </summary>
-public abstract class WaitingLockScenarioTests(LockCluster cluster)
+public abstract class WaitingLockScenarioTests(LockCluster cluster) : ClusterScenarioTests(cluster)
 {
-    private static readonly TimeSpan T = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan R = TimeSpan.FromSeconds(30);
-
-    // Real time allowed for a woken waiter's answer to arrive; nothing in the lock waits on it.
-    private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(10);
-
-    protected LockCluster Cluster { get; } = cluster;
-
-    private ILockProvider Locks => Cluster.Locks;
-
-    private static string NewKey() => $"key-{Guid.NewGuid():N}";
-
     [Fact]
     public async Task H1_WakeOnRelease_TheWaiterGetsTheLockAtTheReleaseWithoutAnyClockAdvance()
     {
