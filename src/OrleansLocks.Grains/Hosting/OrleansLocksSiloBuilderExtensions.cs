@@ -59,20 +59,35 @@ public static class OrleansLocksSiloBuilderExtensions
 
     /// <summary>
     /// The storage connection string with the Npgsql settings that suit the provider's few, repeated
-    /// statements, unless the connection string sets them itself: statements prepared on the server
-    /// after two uses, and no session reset when a pooled connection is reused (the provider keeps no
-    /// session state). Measured on the benchmark's writes: about a third less time per write.
+    /// statements, each unless the connection string names that key itself (then its value is kept as
+    /// written): statements prepared on the server after two uses (<c>Max Auto Prepare=20</c>,
+    /// <c>Auto Prepare Min Usages=2</c>), and no session reset when a pooled connection is reused
+    /// (<c>No Reset On Close=true</c>; the provider keeps no session state). Without them every write
+    /// sends a <c>DISCARD ALL</c> first and re-plans the write function.
     /// </summary>
+    /// <remarks>
+    /// Which keys the string names is read with a plain <see cref="System.Data.Common.DbConnectionStringBuilder"/>:
+    /// <c>NpgsqlConnectionStringBuilder.ContainsKey</c> answers whether Npgsql knows a keyword, which is
+    /// true for every one of these whether the string sets it or not.
+    /// </remarks>
     internal static string TunedForLocks(string connectionString)
     {
+        var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Max Auto Prepare"))
+        if (!named.Contains("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 20;
+        }
+
+        if (!named.Contains("AutoPrepareMinUsages"))
+        {
             builder.AutoPrepareMinUsages = 2;
         }
 
-        if (!builder.ContainsKey("No Reset On Close"))
+        if (!named.Contains("NoResetOnClose"))
         {
             builder.NoResetOnClose = true;
         }

@@ -1,0 +1,99 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks;
+using OrleansLocks.Grains;
+
+namespace OrleansLocks.Silo;
+
+/// <summary>
+/// Builds the OrleansLocks service: a silo hosting the lock grains, configured only from
+/// appsettings*.json and environment variables (e.g. ConnectionStrings__OrleansLocks,
+/// Orleans__SiloPort). Program.cs runs what this builds; tests build it the same way to check what
+/// the host resolves.
+/// </summary>
+internal static class SiloHost
+{
+    /// <summary>Builds the host without starting it.</summary>
+    /// <exception cref="SiloConfigurationException">A setting breaks a rule that binding cannot check.</exception>
+    public static IHost Build(string[] args)
+    {
+        // appsettings*.json are read from the build output, so `dotnet run --project Silo` finds them
+        // whatever the current directory is.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var configuration = builder.Configuration;
+        var connectionString = configuration.GetConnectionString("OrleansLocks");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = null;
+        }
+
+        var cluster = configuration.GetSection("Orleans");
+        var clusterId = cluster["ClusterId"] ?? "orleanslocks";
+        var serviceId = cluster["ServiceId"] ?? "orleanslocks";
+        var siloPort = cluster.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
+        var gatewayPort = cluster.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
+        IPAddress? advertisedIp = null;
+        if (cluster["AdvertisedIP"] is { Length: > 0 } advertised && !IPAddress.TryParse(advertised, out advertisedIp))
+        {
+            throw new SiloConfigurationException($"Orleans:AdvertisedIP must be an IP address (such as 10.0.0.5), but is '{advertised}'.");
+        }
+
+        builder.UseOrleans(silo =>
+        {
+            if (connectionString is null)
+            {
+                // Development default: one silo on localhost, in-memory lock storage (logged at start).
+                silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
+            }
+            else
+            {
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = serviceId;
+                });
+                if (advertisedIp is null)
+                {
+                    silo.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: true);
+                }
+                else
+                {
+                    silo.ConfigureEndpoints(advertisedIp, siloPort, gatewayPort, listenOnAnyHostAddress: true);
+                }
+
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connectionString;
+                });
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connectionString;
+                });
+                silo.Configure<ClusterMembershipOptions>(cluster.GetSection("Membership"));
+            }
+
+            silo.AddOrleansLocks(
+                storage =>
+                {
+                    configuration.GetSection("OrleansLocks:Storage").Bind(storage);
+                    storage.ConnectionString = connectionString;
+                },
+                lease => configuration.GetSection(LockLeaseOptions.SectionName).Bind(lease),
+                wait => configuration.GetSection(LockWaitOptions.SectionName).Bind(wait));
+        });
+
+        return builder.Build();
+    }
+}
+
+/// <summary>A setting of the Silo host that breaks a rule; the message names the rule and the value.</summary>
+internal sealed class SiloConfigurationException(string message) : Exception(message);

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using OrleansLocks.Silo;
+using OrleansLocks.Tests.Grains.Storage;
+
+namespace OrleansLocks.Tests.Silo;
+
+/// <summary>
+/// What the real Silo host resolves from its services once built from its configuration: the end
+/// result, not the helper that is meant to produce it.
+/// </summary>
+public sealed class SiloHostConfigurationTests
+{
+    [Fact]
+    public void TheLockStorage_OfTheSiloHost_UsesTheTunedConnectionString()
+    {
+        using var host = SiloHost.Build(["--ConnectionStrings:OrleansLocks=Host=127.0.0.1;Port=1;Database=locks;Username=u"]);
+
+        var storage = host.Services.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get("OrleansLocks");
+        var keys = StorageTuningTests.Keys(storage.ConnectionString ?? "");
+
+        Assert.Equal("20", keys["Max Auto Prepare"]);
+        Assert.Equal("2", keys["Auto Prepare Min Usages"]);
+        Assert.Equal("True", keys["No Reset On Close"], ignoreCase: true);
+        Assert.Equal("locks", keys["Database"]);
+        Assert.Equal("Npgsql", storage.Invariant);
+    }
+
+    [Fact]
+    public void TheLockStorage_OfTheSiloHost_KeepsTheValuesTheConnectionStringSets()
+    {
+        using var host = SiloHost.Build(["--ConnectionStrings:OrleansLocks=Host=127.0.0.1;Port=1;Database=locks;Max Auto Prepare=0;No Reset On Close=false"]);
+
+        var storage = host.Services.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get("OrleansLocks");
+        var keys = StorageTuningTests.Keys(storage.ConnectionString ?? "");
+
+        Assert.Equal("0", keys["Max Auto Prepare"]);
+        Assert.Equal("False", keys["No Reset On Close"], ignoreCase: true);
+    }
+}
