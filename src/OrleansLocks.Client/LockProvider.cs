@@ -301,22 +301,11 @@ internal sealed class LockProvider : ILockProvider
     {
         // One attempt id for all retries of this acquire: a retry after a lost answer gets the same lease.
         var attemptId = Guid.NewGuid().ToString("N");
-        return _retry.RunAsync("acquire", request.Id, () =>
+        return _retry.RunAsync("acquire", request.Id, () => request.Kind switch
         {
-            RequestContext.Set(LockRequestContext.AcquireIdKey, attemptId);
-            try
-            {
-                return request.Kind switch
-                {
-                    LockKind.Read => ((IReadWriteLockGrain)grain).TryAcquireRead(_options.Owner),
-                    LockKind.Write => ((IReadWriteLockGrain)grain).TryAcquireWrite(_options.Owner),
-                    _ => ((ILockGrain)grain).TryAcquire(_options.Owner),
-                };
-            }
-            finally
-            {
-                RequestContext.Remove(LockRequestContext.AcquireIdKey);
-            }
+            LockKind.Read => ((IReadWriteLockGrain)grain).TryAcquireRead(_options.Owner, attemptId),
+            LockKind.Write => ((IReadWriteLockGrain)grain).TryAcquireWrite(_options.Owner, attemptId),
+            _ => ((ILockGrain)grain).TryAcquire(_options.Owner, attemptId),
         }, CancellationToken.None);
     }
 

@@ -42,7 +42,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     private readonly long _pollMs;
     private readonly long _waiterTimeoutMs;
     private readonly int _maxWaiters;
-    private readonly TimeSpan _releaseWriteDelay;
     private readonly LockId? _id;
     private readonly string? _idError;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -64,10 +63,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     // the activation (and every call queued behind its deactivation) waiting.
     private bool _goingAway;
 
-    // A release answered but not yet written: _current is ahead of storage by exactly that release.
-    // The next write (a grant, a renewal, the delayed write itself) records it.
-    private bool _releasePending;
-    private bool _releaseWriteScheduled;
     private IGrainTimer? _timer;
 
     protected LeaseGrain(
@@ -90,7 +85,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         _pollMs = (long)wait.Value.PollInterval.TotalMilliseconds;
         _waiterTimeoutMs = (long)wait.Value.WaiterTimeout.TotalMilliseconds;
         _maxWaiters = wait.Value.MaxWaiters;
-        _releaseWriteDelay = storage.Value.ReleaseWriteDelay;
         _openWaits = context.ActivationServices.GetRequiredService<OpenWaitRegistry>();
         Logger = logger;
         try
@@ -160,21 +154,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             ForgetUnconfirmed(token);
             var next = WithoutExpired(_current, now, id);
             Replace(next, token, null);
-            if (_releaseWriteDelay > TimeSpan.Zero && !ServesLine(next, now))
-            {
-                // Answered now, written within the delay or by the next change, whichever comes
-                // first. Until then storage shows the old holder: a crash can only keep the lock
-                // held until that lease ends, never grant it twice (docs/safety.md).
-                StampFreedAt(next, now);
-                _current = next;
-                _releasePending = true;
-                ScheduleReleaseWrite();
-                Reschedule();
-            }
-            else
-            {
-                await CommitAsync(next, "release", id, now);
-            }
+            await CommitAsync(next, "release", id, now);
 
             Log.Released(Logger, id, holder.FencingToken);
             return true;
@@ -393,13 +373,11 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         }
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         AnswerOpenCalls();
         _openWaits.Remove(this);
-
-        // A release answered but not yet written is written before the activation goes.
-        await WritePendingReleaseAsync();
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -422,10 +400,14 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     }
 
     /// <summary>Grants <paramref name="kind"/> now if the lock allows it and nobody waits; else null.</summary>
-    protected async Task<LockLease?> TryAcquireAsync(LockKind kind, string? owner)
+    protected async Task<LockLease?> TryAcquireAsync(LockKind kind, string? owner, string? acquireId)
     {
+        if (acquireId is not null)
+        {
+            ValidateCallerId(acquireId, "An attempt id", nameof(acquireId));
+        }
+
         owner = ResolveOwner(owner);
-        var acquireId = RequestContext.Get(LockRequestContext.AcquireIdKey) is string { Length: > 0 and <= MaxAcquireIdLength } a ? a : null;
         await _gate.WaitAsync();
         try
         {
@@ -605,8 +587,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             Reschedule();
         }
 
-        _releasePending = false;
-
         foreach (var (waiter, holder) in grants)
         {
             _line.Remove(waiter.Node!);
@@ -630,50 +610,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         else if (_current.Holders.Any() || next.FreedAt is null)
         {
             next.FreedAt = now;
-        }
-    }
-
-    private bool ServesLine(LockState next, long now) =>
-        _line.First is { } first && CanGrant(next, first.Value.Kind, now, fromLine: true);
-
-    private void ScheduleReleaseWrite()
-    {
-        if (_releaseWriteScheduled)
-        {
-            return;
-        }
-
-        _releaseWriteScheduled = true;
-        _ = WriteReleaseLaterAsync();
-    }
-
-    private async Task WriteReleaseLaterAsync()
-    {
-        // Real time on purpose (see LockStorageOptions.ReleaseWriteDelay); resumes on this activation.
-        await Task.Delay(_releaseWriteDelay, TimeProvider.System);
-        _releaseWriteScheduled = false;
-        await WritePendingReleaseAsync();
-    }
-
-    /// <summary>Writes a release that was answered but not yet written, if any.</summary>
-    private async Task WritePendingReleaseAsync()
-    {
-        await _gate.WaitAsync();
-        try
-        {
-            if (_releasePending && _loaded && _id is { } id)
-            {
-                var now = NowMs();
-                await CommitAsync(WithoutExpired(_current, now, id), "release", id, now);
-            }
-        }
-        catch (LockStorageException)
-        {
-            // Logged; the activation is dropped and storage still shows the holder, whose lease ends by itself.
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
@@ -711,7 +647,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         // Its waiters are told "not yet"; their next call joins the line of the next activation.
         _state.State = _current;
         _loaded = false;
-        _releasePending = false;
         foreach (var waiter in _waiters.Values.ToList())
         {
             Forget(waiter);
@@ -886,12 +821,15 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         return owner;
     }
 
-    private static void ValidateWaiterId(string waiterId)
+    private static void ValidateWaiterId(string waiterId) => ValidateCallerId(waiterId, "A waiter id", nameof(waiterId));
+
+    // Waiter ids and attempt ids follow one rule: they are stored in the state and compared as given.
+    private static void ValidateCallerId(string value, string what, string parameter)
     {
-        ArgumentNullException.ThrowIfNull(waiterId);
-        if (waiterId.Length is 0 or > MaxAcquireIdLength || !waiterId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        ArgumentNullException.ThrowIfNull(value, parameter);
+        if (value.Length is 0 or > MaxAcquireIdLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
         {
-            throw new ArgumentException($"A waiter id must be 1 to {MaxAcquireIdLength} characters from [A-Za-z0-9_-].", nameof(waiterId));
+            throw new ArgumentException($"{what} must be 1 to {MaxAcquireIdLength} characters from [A-Za-z0-9_-].", parameter);
         }
     }
 

@@ -26,7 +26,7 @@ internal sealed class LockGrain(
     /// </summary>
     public const string StateName = "orleanslocks.lock";
 
-    public Task<LockLease?> TryAcquire(string? owner = null) => TryAcquireAsync(LockKind.Plain, owner);
+    public Task<LockLease?> TryAcquire(string? owner = null, string? attemptId = null) => TryAcquireAsync(LockKind.Plain, owner, attemptId);
 
     public async Task<LockInfo?> GetInfo()
     {

@@ -39,16 +39,4 @@ public sealed class LockStorageOptions
     /// </summary>
     /// <value>The default is 1 hour.</value>
     public TimeSpan FreeRowRetention { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>
-    /// How long a release that hands the lock to nobody may wait before it is written, so that the
-    /// write can be saved when the lock is taken again meanwhile (the grant's write then records the
-    /// release too). Zero (the default) writes every release before answering it. With a delay the
-    /// release is answered at once; until it is written, storage still shows the old holder, so a
-    /// silo crash in that window leaves the lock held until that holder's lease ends: never a second
-    /// holder, but an acknowledged release that did not free the lock (see docs/safety.md).
-    /// Real time: it paces writes to a real database, and no lease logic depends on it.
-    /// </summary>
-    /// <value>The default is zero: every release is written before it is answered.</value>
-    public TimeSpan ReleaseWriteDelay { get; set; } = TimeSpan.Zero;
 }

@@ -30,11 +30,6 @@ public sealed class LockStorageOptionsValidator : IValidateOptions<LockStorageOp
             failures.Add($"FreeRowRetention must be positive (was {options.FreeRowRetention}).");
         }
 
-        if (options.ReleaseWriteDelay < TimeSpan.Zero || options.ReleaseWriteDelay > TimeSpan.FromSeconds(1))
-        {
-            failures.Add($"ReleaseWriteDelay must be between zero (write before answering) and 1 second (was {options.ReleaseWriteDelay}).");
-        }
-
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

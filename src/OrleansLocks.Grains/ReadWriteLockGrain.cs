@@ -24,9 +24,9 @@ internal sealed class ReadWriteLockGrain(
     /// <summary>Pinned state name (distinct from the plain lock's, so their rows never meet).</summary>
     public const string StateName = "orleanslocks.rwlock";
 
-    public Task<LockLease?> TryAcquireRead(string? owner = null) => TryAcquireAsync(LockKind.Read, owner);
+    public Task<LockLease?> TryAcquireRead(string? owner = null, string? attemptId = null) => TryAcquireAsync(LockKind.Read, owner, attemptId);
 
-    public Task<LockLease?> TryAcquireWrite(string? owner = null) => TryAcquireAsync(LockKind.Write, owner);
+    public Task<LockLease?> TryAcquireWrite(string? owner = null, string? attemptId = null) => TryAcquireAsync(LockKind.Write, owner, attemptId);
 
     public async Task<ReadWriteLockInfo> GetInfo()
     {

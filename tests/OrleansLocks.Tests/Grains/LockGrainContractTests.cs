@@ -106,27 +106,25 @@ public abstract class LockGrainContractTests(LockCluster cluster)
         // A client whose first answer was lost retries with the same attempt id: it must get its
         // grant back, not "held" (by itself).
         var id = NewLock();
-        RequestContext.Set(LockRequestContext.AcquireIdKey, "attempt-1");
-        try
-        {
-            var first = await Grain(id).TryAcquire("w");
-            var retried = await Grain(id).TryAcquire("w");
-            Assert.Equal(first, retried);
-        }
-        finally
-        {
-            RequestContext.Clear();
-        }
+        var first = await Grain(id).TryAcquire("w", "attempt-1");
+        var retried = await Grain(id).TryAcquire("w", "attempt-1");
+        Assert.Equal(first, retried);
 
-        RequestContext.Set(LockRequestContext.AcquireIdKey, "attempt-2");
-        try
-        {
-            Assert.Null(await Grain(id).TryAcquire("w"));
-        }
-        finally
-        {
-            RequestContext.Clear();
-        }
+        Assert.Null(await Grain(id).TryAcquire("w", "attempt-2"));
+        Assert.Null(await Grain(id).TryAcquire("w"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData("ünïcode")]
+    [InlineData("01234567890123456789012345678901234567890123456789012345678901234")]
+    public async Task TryAcquire_WithAMalformedAttemptId_IsRefusedByRule_AndGrantsNothing(string attemptId)
+    {
+        var id = NewLock();
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Grain(id).TryAcquire("w", attemptId));
+        Assert.Contains("attempt id must be 1 to 64 characters", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(await Grain(id).TryAcquire("w"));
     }
 
     [Fact]
