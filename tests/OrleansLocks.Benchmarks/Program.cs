@@ -65,9 +65,11 @@ using var memoryClient = await StartClientAsync(c => c.UseStaticClustering(new S
 
 var orleansPg = new OrleansSubject("OrleansLocks (PostgreSQL)", pgClient.Services.GetRequiredService<ILockProvider>(), pgClient.Services.GetRequiredService<IGrainFactory>());
 var orleansMemory = new OrleansSubject("OrleansLocks (in-memory)", memoryClient.Services.GetRequiredService<ILockProvider>(), memoryClient.Services.GetRequiredService<IGrainFactory>());
-await using var synapseSource = NpgsqlDataSource.Create(synapseDb + ";Maximum Pool Size=700");
+// 500 waiters open up to 500 connections at once in the drain scenario: on 2 cores forking that many
+// backends can take longer than Npgsql's 15 s connect timeout, which once aborted a whole run.
+await using var synapseSource = NpgsqlDataSource.Create(synapseDb + ";Maximum Pool Size=700;Timeout=120");
 var synapse = new SynapseSqlSubject(synapseSource, lease);
-var distributedLock = new DistributedLockSubject(dlockDb + ";Maximum Pool Size=700");
+var distributedLock = new DistributedLockSubject(dlockDb + ";Maximum Pool Size=700;Timeout=120");
 IBenchSubject[] subjects = [orleansPg, orleansMemory, synapse, distributedLock];
 
 var bench = new Bench(options, [pgSilo.ProcessId, memorySilo.ProcessId], postgres.PostmasterProcessId ?? 0);
