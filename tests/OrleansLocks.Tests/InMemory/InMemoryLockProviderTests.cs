@@ -112,8 +112,9 @@ public sealed class InMemoryLockProviderTests
     }
 
     [Fact]
-    public async Task TryAcquire_WhileSomeoneWaits_ReturnsNull_ItNeverJumpsTheLine()
+    public async Task TryAcquire_RightAfterARelease_FindsTheLockAlreadyHandedToTheWaiter()
     {
+        // The release serves the line in the same step that frees the lock: no try gets in between.
         var held = await _a.TryAcquireAsync("n", "k");
         var waiting = _b.AcquireAsync("n", "k").AsTask();
 
@@ -185,7 +186,7 @@ public sealed class InMemoryLockProviderTests
     }
 
     [Fact]
-    public async Task AWaitingWriter_KeepsNewReadersOut_ThenEveryReaderQueuedBehindItGetsInAtOnce()
+    public async Task AWaitingWriter_KeepsNewReadersOut_ATryNeverJumpsTheLine_ThenEveryReaderQueuedBehindItGetsInAtOnce()
     {
         var reader = await _a.TryAcquireReadAsync("state", "room");
         var writer = _b.AcquireWriteAsync("state", "room").AsTask();
