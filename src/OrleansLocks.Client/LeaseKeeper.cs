@@ -7,7 +7,7 @@ namespace OrleansLocks.Client;
 /// timer, cancels the lost token when the lease is gone, and releases it. It never references its
 /// handle, so a handle dropped without release can be collected; its finalizer then abandons this.
 /// </summary>
-internal sealed class LeaseKeeper
+internal sealed class LeaseKeeper : IHeldLease
 {
     private const int Active = 0;
     private const int Released = 1;

@@ -20,7 +20,19 @@ public sealed class LockClientOptions
     /// <value>The default is 4.</value>
     public int MaxAttempts { get; set; } = 4;
 
-    /// <summary>The pause before the first retry; it doubles for each further one. From 0 to 10 seconds.</summary>
+    /// <summary>
+    /// The pause before the first retry; it doubles for each further one, up to <see cref="MaxRetryDelay"/>.
+    /// Each pause is drawn at random between half and all of that, so clients that lost the same silo
+    /// do not all call again at once. From 0 to 10 seconds.
+    /// </summary>
     /// <value>The default is 200 milliseconds.</value>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The longest pause between two retries, however many faults came before: it bounds the
+    /// doubling, mostly for a wait, which keeps retrying through an outage for as long as its
+    /// timeout allows. From <see cref="RetryDelay"/> to 1 minute.
+    /// </summary>
+    /// <value>The default is 2 seconds, well inside the silo's 10-second waiter timeout.</value>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -29,6 +29,11 @@ public sealed class LockClientOptionsValidator : IValidateOptions<LockClientOpti
             failures.Add($"RetryDelay must be from 0 to 10 seconds (was {options.RetryDelay}).");
         }
 
+        if (options.MaxRetryDelay < options.RetryDelay || options.MaxRetryDelay > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"MaxRetryDelay must be from RetryDelay ({options.RetryDelay}) to 1 minute (was {options.MaxRetryDelay}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

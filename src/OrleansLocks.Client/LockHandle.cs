@@ -13,9 +13,9 @@ namespace OrleansLocks.Client;
 /// </example>
 public sealed class LockHandle : IAsyncDisposable
 {
-    private readonly LeaseKeeper _keeper;
+    private readonly IHeldLease _keeper;
 
-    internal LockHandle(LeaseKeeper keeper)
+    internal LockHandle(IHeldLease keeper)
     {
         _keeper = keeper;
     }

@@ -9,7 +9,7 @@ internal sealed class LockOwnerCallFilter(Microsoft.Extensions.Options.IOptions<
     // async, so the request-context change stays inside this call and never leaks to the caller.
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (context.InterfaceMethod?.DeclaringType is { } declaring && (declaring == typeof(ILockGrain) || declaring == typeof(IReadWriteLockGrain) || declaring == typeof(ILeaseGrain)) && RequestContext.Get(LockRequestContext.OwnerKey) is null)
+        if (context.InterfaceMethod?.DeclaringType is { } declaring && typeof(ILeaseGrain).IsAssignableFrom(declaring) && RequestContext.Get(LockRequestContext.OwnerKey) is null)
         {
             RequestContext.Set(LockRequestContext.OwnerKey, options.Value.Owner);
         }

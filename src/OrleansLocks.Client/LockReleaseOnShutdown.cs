@@ -7,7 +7,7 @@ namespace OrleansLocks.Client;
 /// stops (every <see cref="IHostedLifecycleService.StoppingAsync"/> runs before any StopAsync),
 /// every lock this process still holds is released.
 /// </summary>
-internal sealed class LockReleaseOnShutdown(LockProvider provider) : IHostedLifecycleService
+internal sealed class LockReleaseOnShutdown(HeldLocks held) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -15,7 +15,7 @@ internal sealed class LockReleaseOnShutdown(LockProvider provider) : IHostedLife
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppingAsync(CancellationToken cancellationToken) => provider.ReleaseAllAsync(cancellationToken);
+    public Task StoppingAsync(CancellationToken cancellationToken) => held.ReleaseAllAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

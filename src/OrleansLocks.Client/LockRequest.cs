@@ -45,4 +45,71 @@ public readonly record struct LockRequest
 
     /// <inheritdoc/>
     public override string ToString() => $"{Kind} {Id}";
+
+    /// <summary>Refuses a request that was not made by a factory (a <c>default</c> one, or an undefined kind).</summary>
+    /// <exception cref="ArgumentException">The request is <c>default</c> or has an undefined kind.</exception>
+    internal LockId EnsureWellFormed(string paramName)
+    {
+        if (Id.Name is null || !Enum.IsDefined(Kind))
+        {
+            throw new ArgumentException("A LockRequest must be made with LockRequest.Plain, Read, Write or For (this one is default or has an undefined kind).", paramName);
+        }
+
+        return Id;
+    }
+
+    /// <summary>
+    /// The requests of a multi-lock acquire in the one order every caller takes them in: plain locks
+    /// first, then read/write locks, each by name and then key (ordinal). Because nobody can hold a
+    /// later lock while waiting for an earlier one, no set of callers can wait on each other in a cycle.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="locks"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The list is empty, holds a malformed request, or names one lock twice (a read and a write of
+    /// the same read/write lock included: the acquire would wait for itself).
+    /// </exception>
+    internal static List<LockRequest> InCanonicalOrder(IEnumerable<LockRequest> locks)
+    {
+        ArgumentNullException.ThrowIfNull(locks);
+        var list = locks.ToList();
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("A multi-lock acquire needs at least one lock.", nameof(locks));
+        }
+
+        foreach (var request in list)
+        {
+            request.EnsureWellFormed(nameof(locks));
+        }
+
+        list.Sort(static (a, b) =>
+        {
+            var byType = Family(a).CompareTo(Family(b));
+            if (byType != 0)
+            {
+                return byType;
+            }
+
+            var byName = string.CompareOrdinal(a.Id.Name, b.Id.Name);
+            return byName != 0 ? byName : string.CompareOrdinal(a.Id.Key, b.Id.Key);
+        });
+        for (var i = 1; i < list.Count; i++)
+        {
+            var (a, b) = (list[i - 1], list[i]);
+            if (a.Id == b.Id && Family(a) == Family(b))
+            {
+                throw new ArgumentException(
+                    $"A multi-lock acquire names {(a.Kind == LockKind.Plain ? "plain" : "read/write")} lock '{a.Id}' twice ({a.Kind} and {b.Kind}); each lock may appear once, or the acquire would wait for itself.",
+                    nameof(locks));
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Describes requests for an error message: kind and lock of each.</summary>
+    internal static string Describe(IEnumerable<LockRequest> locks) => string.Join(", ", locks.Select(l => $"{l.Kind} '{l.Id}'"));
+
+    // Plain locks and read/write locks are two families: the same (name, key) in each is two locks.
+    private static int Family(LockRequest request) => request.Kind == LockKind.Plain ? 0 : 1;
 }

@@ -36,6 +36,7 @@ public static class OrleansLocksClientExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockClientOptions>, LockClientOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockLeaseOptions>, LockLeaseOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<HeldLocks>();
         services.TryAddSingleton<LockProvider>();
         services.TryAddSingleton<ILockProvider>(sp => sp.GetRequiredService<LockProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, LockOwnerCallFilter>());

@@ -1,0 +1,33 @@
+namespace OrleansLocks.Client;
+
+/// <summary>
+/// What a <see cref="LockHandle"/> stands on: one held lease and the means to keep, check and end
+/// it. <see cref="LeaseKeeper"/> is the one over lock grains; other providers (the in-memory one
+/// for tests) bring their own, so that their handles are the same <see cref="LockHandle"/> type.
+/// </summary>
+internal interface IHeldLease
+{
+    /// <summary>Which lock this is.</summary>
+    LockId Id { get; }
+
+    /// <summary>Which kind of hold this is.</summary>
+    LockKind Kind { get; }
+
+    /// <summary>The lease as of its latest grant or renewal. Its token is a secret: never log it.</summary>
+    LockLease Lease { get; }
+
+    /// <summary>Cancelled as soon as the lease is known or must be assumed gone; never by a release.</summary>
+    CancellationToken LostToken { get; }
+
+    /// <summary>Whether the lease is still held, right now.</summary>
+    Task<bool> IsStillValidAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops keeping the lease and releases it. Idempotent: only the first call releases.</summary>
+    Task ReleaseAsync(CancellationToken cancellationToken);
+
+    /// <summary>Says that a release failed (disposal must not throw); the lease then expires by itself.</summary>
+    void ReportReleaseFailure(Exception exception);
+
+    /// <summary>The handle was garbage-collected while holding the lease: stop keeping it and signal it lost.</summary>
+    void Abandon();
+}

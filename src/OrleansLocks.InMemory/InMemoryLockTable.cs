@@ -1,0 +1,275 @@
+using System.Security.Cryptography;
+using OrleansLocks.Client;
+
+namespace OrleansLocks.InMemory;
+
+/// <summary>
+/// Every lock of one in-memory "cluster": holders, the line of waiters and the last fencing token
+/// of each, behind one gate. The rules are the lock grains': a try never jumps the line, the line is
+/// served first come, first served (a writer alone, or every reader up to the next waiting writer),
+/// and fencing tokens only grow, because a lock's entry is never dropped.
+/// </summary>
+internal sealed class InMemoryLockTable
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(bool ReadWrite, LockId Id), LockEntry> _locks = [];
+
+    public InMemoryLockTable(TimeProvider time, InMemoryLockOptions options)
+    {
+        Time = time;
+        LeaseTimeout = options.LeaseTimeout;
+        RenewalInterval = options.RenewalInterval;
+    }
+
+    public TimeProvider Time { get; }
+
+    public TimeSpan LeaseTimeout { get; }
+
+    public TimeSpan RenewalInterval { get; }
+
+    /// <summary>Grants the lock if it is free and nobody waits for it; <see langword="null"/> otherwise.</summary>
+    public InMemoryLease? TryAcquire(LockRequest request, string owner)
+    {
+        var lost = new List<InMemoryLease>();
+        InMemoryLease? granted = null;
+        lock (_gate)
+        {
+            var entry = EntryOf(request);
+            ExpireDue(entry, lost);
+            if (entry.Line.Count == 0 && Fits(entry, request.Kind))
+            {
+                granted = Grant(entry, request.Kind, owner);
+            }
+        }
+
+        SignalLost(lost);
+        return granted;
+    }
+
+    /// <summary>Joins the lock's line; the waiter's task completes with its lease once served.</summary>
+    public Waiter Join(LockRequest request, string owner)
+    {
+        var lost = new List<InMemoryLease>();
+        Waiter waiter;
+        lock (_gate)
+        {
+            var entry = EntryOf(request);
+            ExpireDue(entry, lost);
+            waiter = new Waiter(entry, request.Kind, owner);
+            waiter.Place = entry.Line.AddLast(waiter);
+            ServeLine(entry);
+        }
+
+        SignalLost(lost);
+        return waiter;
+    }
+
+    /// <summary>A waiter gave up: it leaves the line, or, if it was served meanwhile, its lease is released.</summary>
+    public void Leave(Waiter waiter)
+    {
+        InMemoryLease? granted = null;
+        lock (_gate)
+        {
+            if (waiter.Place is { List: not null } place)
+            {
+                waiter.Entry.Line.Remove(place);
+
+                // A waiting writer that leaves may let the readers behind it in.
+                ServeLine(waiter.Entry);
+            }
+            else if (waiter.Granted.Task.IsCompletedSuccessfully)
+            {
+                granted = waiter.Granted.Task.Result;
+            }
+        }
+
+        granted?.EndByRelease();
+    }
+
+    /// <summary>Ends the hold of <paramref name="lease"/> and serves the line; <see langword="false"/> when it no longer held the lock.</summary>
+    public bool Release(InMemoryLease lease)
+    {
+        lock (_gate)
+        {
+            if (!lease.Entry.Holders.Remove(lease))
+            {
+                return false;
+            }
+
+            ServeLine(lease.Entry);
+            return true;
+        }
+    }
+
+    /// <summary>Whether <paramref name="lease"/> holds its lock right now.</summary>
+    public bool IsHeld(InMemoryLease lease)
+    {
+        var lost = new List<InMemoryLease>();
+        bool held;
+        lock (_gate)
+        {
+            ExpireDue(lease.Entry, lost);
+            held = lease.Entry.Holders.Contains(lease);
+        }
+
+        SignalLost(lost);
+        return held;
+    }
+
+    /// <summary>Extends a renewing lease that still holds its lock.</summary>
+    public void Renew(InMemoryLease lease)
+    {
+        lock (_gate)
+        {
+            if (lease.IsRenewing && lease.Entry.Holders.Contains(lease))
+            {
+                lease.Extend(Time.GetUtcNow());
+            }
+        }
+    }
+
+    /// <summary>Frees, by time, the holders of <paramref name="lease"/>'s lock whose lease ran out.</summary>
+    public void ExpireDue(InMemoryLease lease)
+    {
+        var lost = new List<InMemoryLease>();
+        lock (_gate)
+        {
+            ExpireDue(lease.Entry, lost);
+        }
+
+        SignalLost(lost);
+    }
+
+    /// <summary>Takes the lock from its holders of <paramref name="request"/>'s kind now, as if their leases ran out.</summary>
+    /// <returns>How many holders lost their lease.</returns>
+    public int Expire(LockRequest request)
+    {
+        var lost = new List<InMemoryLease>();
+        lock (_gate)
+        {
+            var entry = EntryOf(request);
+            lost.AddRange(Matching(entry, request));
+            entry.Holders.RemoveAll(lost.Contains);
+            if (lost.Count > 0)
+            {
+                ServeLine(entry);
+            }
+        }
+
+        SignalLost(lost);
+        return lost.Count;
+    }
+
+    /// <summary>Stops the renewals of the holders of <paramref name="request"/>'s kind: their leases run out by time.</summary>
+    /// <returns>How many holders stopped renewing.</returns>
+    public int StopRenewing(LockRequest request)
+    {
+        lock (_gate)
+        {
+            var holders = Matching(EntryOf(request), request);
+            holders.ForEach(h => h.StopRenewing());
+            return holders.Count;
+        }
+    }
+
+    // A plain request names the plain lock's holder; a read or write request the read/write lock's readers or writer.
+    private static List<InMemoryLease> Matching(LockEntry entry, LockRequest request) =>
+        entry.Holders.Where(h => h.Kind == request.Kind).ToList();
+
+    private static bool Fits(LockEntry entry, LockKind kind) => kind == LockKind.Read
+        ? entry.Holders.TrueForAll(h => h.Kind == LockKind.Read) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders
+        : entry.Holders.Count == 0;
+
+    private static void SignalLost(List<InMemoryLease> lost)
+    {
+        // Outside the gate: the lost token's callbacks are the caller's code, which may call back in.
+        foreach (var lease in lost)
+        {
+            lease.EndByLoss();
+        }
+    }
+
+    private LockEntry EntryOf(LockRequest request)
+    {
+        var key = (request.Kind != LockKind.Plain, request.Id);
+        if (!_locks.TryGetValue(key, out var entry))
+        {
+            entry = new LockEntry(request.Id);
+            _locks.Add(key, entry);
+        }
+
+        return entry;
+    }
+
+    private void ExpireDue(LockEntry entry, List<InMemoryLease> lost)
+    {
+        // Only a holder that stopped renewing runs out: one that renews keeps its lease, as a live
+        // process does, however far a fake clock jumps between two of its renewals.
+        var now = Time.GetUtcNow();
+        var expired = entry.Holders.RemoveAll(h =>
+        {
+            var due = !h.IsRenewing && now >= h.Lease.ExpiresAt;
+            if (due)
+            {
+                lost.Add(h);
+            }
+
+            return due;
+        });
+        if (expired > 0)
+        {
+            ServeLine(entry);
+        }
+    }
+
+    private void ServeLine(LockEntry entry)
+    {
+        while (entry.Line.First is { } first && Fits(entry, first.Value.Kind))
+        {
+            entry.Line.RemoveFirst();
+            first.Value.Granted.SetResult(Grant(entry, first.Value.Kind, first.Value.Owner));
+        }
+    }
+
+    private InMemoryLease Grant(LockEntry entry, LockKind kind, string owner)
+    {
+        var now = Time.GetUtcNow();
+        var lease = new LockLease(
+            Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+            ++entry.LastFencingToken,
+            owner,
+            now,
+            now,
+            now + LeaseTimeout);
+        var held = new InMemoryLease(this, entry, kind, lease);
+        entry.Holders.Add(held);
+        return held;
+    }
+
+    /// <summary>One lock: who holds it, who waits, and the last fencing token it issued.</summary>
+    internal sealed class LockEntry(LockId id)
+    {
+        public LockId Id { get; } = id;
+
+        public List<InMemoryLease> Holders { get; } = [];
+
+        public LinkedList<Waiter> Line { get; } = new();
+
+        public long LastFencingToken { get; set; }
+    }
+
+    /// <summary>One caller waiting in a lock's line.</summary>
+    internal sealed class Waiter(LockEntry entry, LockKind kind, string owner)
+    {
+        public LockEntry Entry { get; } = entry;
+
+        public LockKind Kind { get; } = kind;
+
+        public string Owner { get; } = owner;
+
+        public LinkedListNode<Waiter>? Place { get; set; }
+
+        // Asynchronous continuations: the grant is made under the gate, the caller's code must not run there.
+        public TaskCompletionSource<InMemoryLease> Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
