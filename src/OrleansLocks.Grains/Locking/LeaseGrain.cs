@@ -52,14 +52,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         }
     }
 
-    // How InGateAsync enters: load the state first, or skip the work in the cases named.
-    private enum Entry
-    {
-        Load,
-        SkipIfGoingAway,
-        SkipIfNotLoaded,
-    }
-
     /// <summary>The state this activation answers from.</summary>
     protected LockState State => _ledger.Current;
 
@@ -140,7 +132,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             var opened = _line.OpenCall(waiter, now);
             Reschedule();
             return (null, opened);
-        }, Entry.SkipIfGoingAway);
+        }, skipIf: () => _goingAway);
         if (call is null)
         {
             return answer;
@@ -278,15 +270,15 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
 
     /// <summary>
     /// Runs <paramref name="work"/> alone among this activation's changes, on the loaded state, with
-    /// the lock id and the time; <paramref name="entry"/> names when the work is skipped (the result is then default).
+    /// the lock id and the time; skipped (the result is then default) when <paramref name="skipIf"/> holds on entry.
     /// </summary>
-    private async Task<T> InGateAsync<T>(Func<LockId, long, Task<T>> work, Entry entry = Entry.Load)
+    private async Task<T> InGateAsync<T>(Func<LockId, long, Task<T>> work, Func<bool>? skipIf = null)
     {
         var id = EnsureValidId();
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
-            if ((entry == Entry.SkipIfGoingAway && _goingAway) || (entry == Entry.SkipIfNotLoaded && !_ledger.IsLoaded))
+            if (skipIf?.Invoke() == true)
             {
                 return default!;
             }
@@ -337,7 +329,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         }
 
         return true;
-    }, Entry.SkipIfNotLoaded);
+    }, skipIf: () => !_ledger.IsLoaded);
 
     /// <summary>Sets the one timer to the next holder's expiry or the line's next deadline; none when nothing is due.</summary>
     private void Reschedule()
