@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using OrleansLocks.Grains.Locking;
 
 namespace OrleansLocks.Grains;
 
@@ -8,14 +8,8 @@ namespace OrleansLocks.Grains;
 /// leases, the line of waiters and the versioned writes are <see cref="LeaseGrain"/>'s.
 /// </summary>
 [GrainType(GrainTypeName)]
-internal sealed class LockGrain(
-    IGrainContext context,
-    TimeProvider time,
-    IOptions<LockLeaseOptions> lease,
-    IOptions<LockStorageOptions> storage,
-    IOptions<LockWaitOptions> wait,
-    ILogger<LockGrain> logger)
-    : LeaseGrain(context, time, lease, storage, wait, logger, StateName), ILockGrain
+internal sealed class LockGrain(IGrainContext context, LockGrainSettings settings, ILogger<LockGrain> logger)
+    : LeaseGrain(context, settings, logger, StateName), ILockGrain
 {
     /// <summary>Pinned grain type: grain ids, reminders and logs carry it, so it never changes.</summary>
     public const string GrainTypeName = "orleanslocks.lock";
@@ -30,8 +24,8 @@ internal sealed class LockGrain(
 
     public async Task<LockInfo?> GetInfo()
     {
-        await LoadAsync();
-        return Current.Writer is { } holder && holder.IsLiveAt(NowMs()) ? ToInfo(holder, WaitingCount) : null;
+        var state = await ReadCurrentAsync();
+        return state.Writer is { } holder && holder.IsLiveAt(NowMs()) ? LeaseBook.ToInfo(holder, Line.Count) : null;
     }
 
     protected override bool Accepts(LockKind kind) => kind == LockKind.Plain;

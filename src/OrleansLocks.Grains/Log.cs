@@ -15,10 +15,10 @@ internal static partial class Log
     public static partial void Expired(ILogger logger, LockId lockId, long fencingToken);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "The {Operation} of lock {LockId} failed in storage; nothing was changed and the activation is dropped")]
-    public static partial void StorageFailed(ILogger logger, Exception exception, string operation, LockId lockId);
+    public static partial void StorageFailed(ILogger logger, Exception exception, string operation, string lockId);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "The {Operation} of lock {LockId} was refused: the stored version moved (a duplicate or stale activation); the activation is dropped")]
-    public static partial void VersionConflict(ILogger logger, string operation, LockId lockId);
+    public static partial void VersionConflict(ILogger logger, string operation, string lockId);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "A waiter of lock {LockId} stopped calling and left the line")]
     public static partial void WaiterGone(ILogger logger, LockId lockId);

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using OrleansLocks.Grains.Locking;
 
 namespace OrleansLocks.Grains;
 
@@ -9,14 +9,8 @@ namespace OrleansLocks.Grains;
 /// state name, so a read/write lock and a plain lock of the same name and key are independent.
 /// </summary>
 [GrainType(GrainTypeName)]
-internal sealed class ReadWriteLockGrain(
-    IGrainContext context,
-    TimeProvider time,
-    IOptions<LockLeaseOptions> lease,
-    IOptions<LockStorageOptions> storage,
-    IOptions<LockWaitOptions> wait,
-    ILogger<ReadWriteLockGrain> logger)
-    : LeaseGrain(context, time, lease, storage, wait, logger, StateName), IReadWriteLockGrain
+internal sealed class ReadWriteLockGrain(IGrainContext context, LockGrainSettings settings, ILogger<ReadWriteLockGrain> logger)
+    : LeaseGrain(context, settings, logger, StateName), IReadWriteLockGrain
 {
     /// <summary>Pinned grain type.</summary>
     public const string GrainTypeName = "orleanslocks.rwlock";
@@ -30,12 +24,11 @@ internal sealed class ReadWriteLockGrain(
 
     public async Task<ReadWriteLockInfo> GetInfo()
     {
-        await LoadAsync();
+        var state = await ReadCurrentAsync();
         var now = NowMs();
-        var state = Current;
-        var writer = state.Writer is { } w && w.IsLiveAt(now) ? ToInfo(w, 0) : null;
-        var readers = (state.Readers ?? []).Where(r => r.IsLiveAt(now)).Select(r => ToInfo(r, 0)).ToList();
-        return new ReadWriteLockInfo(writer, readers, CountWaiting(LockKind.Write), CountWaiting(LockKind.Read));
+        var writer = state.Writer is { } w && w.IsLiveAt(now) ? LeaseBook.ToInfo(w, 0) : null;
+        var readers = (state.Readers ?? []).Where(r => r.IsLiveAt(now)).Select(r => LeaseBook.ToInfo(r, 0)).ToList();
+        return new ReadWriteLockInfo(writer, readers, Line.CountWaiting(LockKind.Write), Line.CountWaiting(LockKind.Read));
     }
 
     protected override bool Accepts(LockKind kind) => kind is LockKind.Read or LockKind.Write;

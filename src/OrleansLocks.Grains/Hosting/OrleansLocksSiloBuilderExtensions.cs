@@ -5,6 +5,7 @@ using Orleans.Storage;
 using OrleansLocks;
 using OrleansLocks.Grains;
 using OrleansLocks.Grains.Hosting;
+using OrleansLocks.Grains.Locking;
 using OrleansLocks.Grains.Storage;
 using OrleansLocks.Grains.Sweep;
 
@@ -117,6 +118,7 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());
         services.TryAddSingleton<OpenWaitRegistry>();
+        services.TryAddSingleton<LockGrainSettings>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OpenWaitRegistry>(sp => sp.GetRequiredService<OpenWaitRegistry>()));
         return services;
     }

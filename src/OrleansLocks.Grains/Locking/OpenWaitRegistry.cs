@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Orleans.Runtime.Diagnostics;
 
-namespace OrleansLocks.Grains.Hosting;
+namespace OrleansLocks.Grains.Locking;
 
 /// <summary>
 /// The lock activations of this silo that keep a line of waiters, so that their open

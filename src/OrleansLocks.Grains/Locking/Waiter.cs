@@ -1,4 +1,4 @@
-namespace OrleansLocks.Grains;
+namespace OrleansLocks.Grains.Locking;
 
 /// <summary>
 /// One caller waiting in a lock's line (in memory only: after the activation moves, waiters join the

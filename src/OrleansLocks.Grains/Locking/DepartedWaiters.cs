@@ -1,4 +1,4 @@
-namespace OrleansLocks.Grains;
+namespace OrleansLocks.Grains.Locking;
 
 /// <summary>
 /// The waiter ids that left a lock's line by <see cref="ILeaseGrain.StopWaiting"/>, remembered for a

@@ -1,0 +1,38 @@
+namespace OrleansLocks.Grains.Locking;
+
+/// <summary>The rules for what callers pass to a lock grain besides tokens: owner names, waiter ids and attempt ids.</summary>
+internal static class CallerInput
+{
+    /// <summary>The longest waiter or attempt id.</summary>
+    public const int MaxIdLength = 64;
+
+    /// <summary>The owner to record: <paramref name="owner"/>, else the caller's request context, else <see cref="LockOwner.Unknown"/>; validated.</summary>
+    public static string ResolveOwner(string? owner)
+    {
+        owner ??= RequestContext.Get(LockRequestContext.OwnerKey) as string ?? LockOwner.Unknown;
+        LockOwner.Validate(owner);
+        return owner;
+    }
+
+    /// <summary>Refuses a waiter id that breaks the id rule.</summary>
+    public static void ValidateWaiterId(string waiterId) => ValidateId(waiterId, "A waiter id", nameof(waiterId));
+
+    /// <summary>Refuses an attempt id that breaks the id rule (null means "no attempt id").</summary>
+    public static void ValidateAttemptId(string? attemptId)
+    {
+        if (attemptId is not null)
+        {
+            ValidateId(attemptId, "An attempt id", "acquireId");
+        }
+    }
+
+    // Waiter ids and attempt ids follow one rule: they are stored in the state and compared as given.
+    private static void ValidateId(string value, string what, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(value, parameter);
+        if (value.Length is 0 or > MaxIdLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        {
+            throw new ArgumentException($"{what} must be 1 to {MaxIdLength} characters from [A-Za-z0-9_-].", parameter);
+        }
+    }
+}

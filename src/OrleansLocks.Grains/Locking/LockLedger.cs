@@ -1,0 +1,197 @@
+using Microsoft.Extensions.Logging;
+using OrleansLocks.Grains.Storage;
+
+namespace OrleansLocks.Grains.Locking;
+
+/// <summary>
+/// The state one activation answers from, kept in step with its <see cref="ILockStore"/>: read once,
+/// then changed only by versioned writes, each of which first serves the line (the first waiters
+/// that fit are granted in the same write) and answers those waiters only once it is stored.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: the grain calls it from inside its gate (reads may interleave with a change; they
+/// see the last stored state). <paramref name="onChanged"/> runs after every write attempt, so the
+/// grain can move its timer; <paramref name="onWriteFailed"/> runs when a write or clear failed, when
+/// what storage holds is unknown and the grain stops answering from memory.
+/// </remarks>
+internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs, ILogger logger, Action onChanged, Action onWriteFailed)
+{
+    private Task? _loading;
+
+    /// <summary>The last state read or written.</summary>
+    public LockState Current { get; private set; } = new();
+
+    /// <summary>Whether <see cref="Current"/> was read (false again after a failed write).</summary>
+    public bool IsLoaded { get; private set; }
+
+    /// <summary>Whether storage holds a state for this lock.</summary>
+    public bool RecordExists => store.RecordExists;
+
+    /// <summary>Reads the state unless it is loaded; concurrent first calls (reads interleave) share one read.</summary>
+    public async Task LoadAsync(LockId id)
+    {
+        if (IsLoaded)
+        {
+            return;
+        }
+
+        var loading = _loading ??= ReadAsync(id);
+        try
+        {
+            await loading;
+        }
+        finally
+        {
+            if (ReferenceEquals(_loading, loading))
+            {
+                _loading = null;
+            }
+        }
+    }
+
+    /// <summary>Forgets the loaded state: the next call reads it again.</summary>
+    public void Unload() => IsLoaded = false;
+
+    /// <summary>A draft of the next state, without the holders whose lease ran out (logged; their unconfirmed grants are forgotten).</summary>
+    public LeaseBook Open(LockId id, long now)
+    {
+        var book = new LeaseBook(Current, leaseMs, store.RecordExists);
+        foreach (var expired in book.Expire(now))
+        {
+            Log.Expired(logger, id, expired.FencingToken);
+            line.ForgetUnconfirmed(expired.Token);
+        }
+
+        return book;
+    }
+
+    /// <summary>Writes the draft if it changes the holders or lets the first waiter in, else only reports the change.</summary>
+    public Task CommitIfChangedAsync(LeaseBook book, string operation, LockId id, long now)
+    {
+        if (book.HoldersChanged || (line.First is { } first && book.Fits(first.Kind, now)))
+        {
+            return CommitAsync(book, operation, id, now);
+        }
+
+        onChanged();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Serves the line (the first waiters that fit get their grant in the draft), writes it, and only
+    /// then answers those waiters. A failed write changes nothing and answers nobody.
+    /// </summary>
+    public async Task CommitAsync(LeaseBook book, string operation, LockId id, long now)
+    {
+        var grants = line.Serve(w => book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
+        var next = book.Seal(now);
+        try
+        {
+            await StoreAsync(store.WriteAsync(next, operation));
+            Current = next;
+        }
+        finally
+        {
+            onChanged();
+        }
+
+        foreach (var (waiter, holder) in grants)
+        {
+            line.Granted(waiter, LeaseBook.ToLease(holder), now);
+            Log.Granted(logger, id, holder.Owner, holder.FencingToken);
+        }
+
+        onChanged();
+    }
+
+    /// <summary>
+    /// A wait call of <paramref name="waiterId"/>: its lease when it was granted already (in line, or
+    /// by an earlier activation), else its waiter, which joins the line if new (and is granted at once
+    /// if it is first and fits; then the lease is the answer).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The waiter left the line, or the line is full.</exception>
+    /// <exception cref="ArgumentException">The waiter already waits for another kind of hold.</exception>
+    public async Task<(LockLease? Granted, Waiter? Waiting)> JoinAsync(LockId id, long now, string waiterId, LockKind kind, string owner)
+    {
+        if (line.HasLeft(waiterId, now))
+        {
+            // A call that was overtaken by its own StopWaiting: the waiter gave up, so it must not
+            // join the line again (it would be handed a lock nobody confirms).
+            throw new InvalidOperationException(
+                $"Waiter id '{waiterId}' left the line of lock '{id}' (StopWaiting); a waiter that left cannot come back. Wait again with a new waiter id.");
+        }
+
+        if (line.TryGet(waiterId, out var waiter))
+        {
+            if (waiter.Kind != kind)
+            {
+                throw new ArgumentException($"Waiter id '{waiterId}' already waits for a {waiter.Kind} hold on lock '{id}'; use a new id per wait.", nameof(waiterId));
+            }
+
+            if (waiter.Grant is { } granted)
+            {
+                return (granted, null);
+            }
+
+            // A newer call of the same waiter (e.g. after a response timeout) replaces the old one.
+            waiter.Answer(null);
+        }
+        else
+        {
+            if (LeaseBook.FindLiveByAcquireId(Current, waiterId, now) is { } holder)
+            {
+                // Granted earlier (by a previous activation, or its answer was lost): same lease.
+                return (LeaseBook.ToLease(holder), null);
+            }
+
+            waiter = line.TryJoin(waiterId, kind, owner) ?? throw new InvalidOperationException(
+                $"Lock '{id}' already has {line.Count} waiters, the most LockWaitOptions.MaxWaiters allows; nothing was queued. Try again later.");
+            if (ReferenceEquals(line.First, waiter) && LeaseBook.Fits(Current, kind, now))
+            {
+                try
+                {
+                    await CommitAsync(Open(id, now), "acquire", id, now);
+                }
+                catch (LockStorageException)
+                {
+                    // Nothing was granted and nothing stays queued for a call that failed.
+                    line.Forget(waiter);
+                    throw;
+                }
+
+                if (waiter.Grant is { } grant)
+                {
+                    return (grant, null);
+                }
+            }
+        }
+
+        return (null, waiter);
+    }
+
+    /// <summary>Clears the stored state (the record and its version stay).</summary>
+    public Task ClearAsync() => StoreAsync(store.ClearAsync());
+
+    private async Task ReadAsync(LockId id)
+    {
+        Current = await store.ReadAsync();
+        Current.Name = id.Name;
+        Current.Key = id.Key;
+        IsLoaded = true;
+        onChanged();
+    }
+
+    private async Task StoreAsync(Task change)
+    {
+        try
+        {
+            await change;
+        }
+        catch (LockStorageException)
+        {
+            IsLoaded = false;
+            onWriteFailed();
+            throw;
+        }
+    }
+}
