@@ -12,6 +12,7 @@ public sealed class ApiShapeTests
         typeof(ILockGrain).Assembly,
         typeof(LockState).Assembly,
         typeof(ILockProvider).Assembly,
+        typeof(OrleansLocks.InMemory.InMemoryLockProvider).Assembly,
     ];
 
     private static IEnumerable<Type> OurTypes => Assemblies
@@ -24,6 +25,7 @@ public sealed class ApiShapeTests
     public void Classes_AreSealedUnlessAbstractOrStatic()
     {
         Assert.Contains(typeof(LockHandle), OurTypes);
+        Assert.Contains(typeof(OrleansLocks.InMemory.InMemoryLockProvider), OurTypes);
         var open = OurTypes
             .Where(t => t.IsClass && !t.IsAbstract && !t.IsSealed && t.Assembly.GetName().Name!.StartsWith("OrleansLocks", StringComparison.Ordinal))
             .Select(t => t.FullName)
