@@ -15,7 +15,7 @@ public static class PostgresSchema
     /// The schema version this assembly needs: the version <c>sql/orleans-locks.sql</c> stamps in
     /// <c>orleanslocks_schema</c>. Raised together with the script whenever the silo depends on a change.
     /// </summary>
-    public const int ExpectedVersion = 1;
+    internal const int ExpectedVersion = 1;
 
     /// <summary>The schema script's text.</summary>
     public static string Script { get; } = LoadScript();
@@ -37,7 +37,7 @@ public static class PostgresSchema
     /// was never applied, or an older script without a stamp was).
     /// </summary>
     /// <exception cref="NpgsqlException">The database could not be read.</exception>
-    public static async Task<int?> ReadVersionAsync(string connectionString, CancellationToken cancellationToken = default)
+    internal static async Task<int?> ReadVersionAsync(string connectionString, CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -65,7 +65,7 @@ public static class PostgresSchema
     /// The stamp is missing or names another version; the message names both versions and how to fix it.
     /// </exception>
     /// <exception cref="NpgsqlException">The database could not be read.</exception>
-    public static async Task EnsureVersionAsync(string connectionString, CancellationToken cancellationToken = default)
+    internal static async Task EnsureVersionAsync(string connectionString, CancellationToken cancellationToken = default)
     {
         var found = await ReadVersionAsync(connectionString, cancellationToken).ConfigureAwait(false);
         if (found != ExpectedVersion)
