@@ -1,5 +1,52 @@
 -- =============================================================================
--- OrleansLocks: PostgreSQL (15+) schema
+-- OrleansLocks: PostgreSQL (15+) schema                     schema version: 1
+--
+-- Why this is our own script and not Orleans' upstream PostgreSQL scripts
+--   The Orleans ADO.NET providers ship their own PostgreSQL scripts, but the
+--   lock grains need things those do not give, so this one file replaces them
+--   (do not apply the upstream scripts to the same database as well):
+--   * Long keys: a lock's grain key ("name:key") may be up to 1153 characters,
+--     so GrainIdExtensionString and the reminders' GrainId are text, not the
+--     short varchar columns upstream declares.
+--   * At most one state row per grain: a unique index over the key columns with
+--     NULLS NOT DISTINCT (long strings through md5), so two activations racing
+--     to create a lock's row cannot both succeed; the loser gets an
+--     InconsistentStateException instead of a second, diverging row.
+--   * Versioned writes that are atomic: the first write is an INSERT ...
+--     ON CONFLICT DO NOTHING, later ones an UPDATE guarded by the ETag
+--     (orleans_storage_write), so a stale ETag writes nothing.
+--   * Clear, never delete: ClearStorageKey keeps the row and bumps its version
+--     (the silo sets DeleteStateOnClear = false), so a re-created row can never
+--     restart at version 1 and match a stale activation's old ETag.
+--   * Membership writes are checked against the table version inside one
+--     function each (orleans_membership_insert / _update), undone on refusal.
+--   * Operator views: orleans_locks, worker_locks and worker_read_write_locks
+--     read the lock grains' JSON state like Synapse's worker_locks table.
+--   * Safe to re-run and to run from several silos at once: IF NOT EXISTS,
+--     CREATE OR REPLACE, upserts on QueryKey, one transaction behind an
+--     advisory lock; the silo applies it at start-up by default.
+--   * A schema version stamp (table orleanslocks_schema, at the end) that the
+--     silo checks at start-up (OrleansLocks.Grains.Storage.PostgresSchema).
+--
+-- When Orleans is upgraded
+--   Diff the upstream scripts of the old and new Orleans tag in
+--   https://github.com/dotnet/orleans, under src/AdoNet/:
+--     Shared/PostgreSQL-Main.sql                       -> OrleansQuery table
+--     Orleans.Clustering.AdoNet/PostgreSQL-Clustering.sql (and its Migrations/)
+--                                                      -> membership tables, functions and
+--                                                         the *Membership*, GatewaysQueryKey and
+--                                                         CleanupDefunctSilo* query texts
+--     Orleans.Persistence.AdoNet/PostgreSQL-Persistence.sql
+--                                                      -> OrleansStorage, orleans_storage_write and
+--                                                         Read/Write/Clear/DeleteStorageKey
+--     Orleans.Reminders.AdoNet/PostgreSQL-Reminders.sql (and Migrations/PostgreSQL-Reminders-*.sql)
+--                                                      -> OrleansRemindersTable and the *Reminder*
+--                                                         and ReadRangeRows* query texts
+--   and Shared/Storage/DbStoredQueries.cs, which lists the query keys each
+--   provider loads and the column names and parameters it reads and binds.
+--   A new or renamed key, parameter or result column must be carried over here
+--   by hand; then raise the schema version (the stamp at the end of this file
+--   and PostgresSchema.ExpectedVersion together).
 --
 -- One script for one database. It provides what the Orleans 10.4.x ADO.NET
 -- providers read at start-up and use afterwards:
@@ -616,5 +663,26 @@ SELECT l.lock_name, l.lock_key, FALSE, r ->> 'owner', r ->> 'token',
 FROM orleans_locks AS l
 CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l.readers, '[]'::jsonb)) AS r
 WHERE l.lock_type = 'read_write';
+
+-- =============================================================================
+-- Schema version stamp
+--
+-- One row: the version of this script that was applied last. The silo checks it
+-- at start-up (OrleansLocks.Grains.Storage.PostgresSchema.ExpectedVersion) and
+-- refuses to start when it is missing or different. Raise it with every change
+-- to this file that a silo depends on.
+-- =============================================================================
+CREATE TABLE IF NOT EXISTS orleanslocks_schema
+(
+    id         boolean     NOT NULL DEFAULT TRUE,
+    version    integer     NOT NULL,
+    applied_on timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT orleanslocks_schema_pkey PRIMARY KEY (id),
+    CONSTRAINT orleanslocks_schema_one_row CHECK (id)
+);
+
+INSERT INTO orleanslocks_schema (id, version, applied_on)
+VALUES (TRUE, 1, now())
+ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, applied_on = EXCLUDED.applied_on;
 
 COMMIT;

@@ -184,15 +184,32 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
             var handle = await cluster.Locks.AcquireAsync("chaos", lockName, timeout);
             events.Enqueue(new ChaosEvent
             {
-                Kind = "grant", Worker = "probe", Actor = actor, Lock = lockName, Op = "wait", Sent = sent, At = Now(),
-                Fencing = handle.FencingToken, Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(), Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+                Kind = "grant",
+                Worker = "probe",
+                Actor = actor,
+                Lock = lockName,
+                Op = "wait",
+                Sent = sent,
+                At = Now(),
+                Fencing = handle.FencingToken,
+                Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(),
+                Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
             });
             var releaseSent = Now();
             await handle.ReleaseAsync();
             events.Enqueue(new ChaosEvent
             {
-                Kind = "end", Worker = "probe", Actor = actor, Lock = lockName, Fencing = handle.FencingToken, At = Now(), Reason = "released",
-                ReleaseSent = releaseSent, ReleaseAcked = Now(), UsedUntil = releaseSent, Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+                Kind = "end",
+                Worker = "probe",
+                Actor = actor,
+                Lock = lockName,
+                Fencing = handle.FencingToken,
+                At = Now(),
+                Reason = "released",
+                ReleaseSent = releaseSent,
+                ReleaseAcked = Now(),
+                UsedUntil = releaseSent,
+                Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
             });
         }
         catch (Exception ex)

@@ -116,8 +116,16 @@ internal static class Worker
         var expires = handle.ExpiresAt.ToUnixTimeMilliseconds();
         Emit(new ChaosEvent
         {
-            Kind = "grant", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now(),
-            Fencing = fencing, Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(), Expires = expires,
+            Kind = "grant",
+            Worker = worker,
+            Actor = actor,
+            Lock = lockName,
+            Op = op,
+            Sent = sent,
+            At = Now(),
+            Fencing = fencing,
+            Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(),
+            Expires = expires,
         });
 
         // Mostly short holds; some outlast several renewals.
@@ -164,8 +172,17 @@ internal static class Worker
 
         Emit(new ChaosEvent
         {
-            Kind = "end", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = Now(), Reason = reason,
-            ReleaseSent = releaseSent, ReleaseAcked = releaseAcked, UsedUntil = usedUntil, Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
+            Kind = "end",
+            Worker = worker,
+            Actor = actor,
+            Lock = lockName,
+            Fencing = fencing,
+            At = Now(),
+            Reason = reason,
+            ReleaseSent = releaseSent,
+            ReleaseAcked = releaseAcked,
+            UsedUntil = usedUntil,
+            Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
         });
     }
 

@@ -8,8 +8,8 @@ namespace OrleansLocks.Grains.Hosting;
 
 /// <summary>
 /// What a silo does for OrleansLocks as it starts: says which storage it uses, applies the
-/// PostgreSQL schema before any provider reads it, and once the silo is active, makes sure the
-/// sweep reminder exists.
+/// PostgreSQL schema before any provider reads it, checks the schema version the database carries
+/// (refusing to start on a mismatch), and once the silo is active, makes sure the sweep reminder exists.
 /// </summary>
 internal sealed class LockSiloStartup(
     IOptions<LockStorageOptions> storage,
@@ -38,6 +38,10 @@ internal sealed class LockSiloStartup(
             await PostgresSchema.ApplyAsync(options.ConnectionString, cancellationToken);
             Log.SchemaApplied(logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
+
+        // Applied here or by an operator: either way the database must carry the version this code
+        // was written against, or the providers would run query texts it does not expect.
+        await PostgresSchema.EnsureVersionAsync(options.ConnectionString, cancellationToken);
     }
 
     private async Task StartSweepAsync(CancellationToken cancellationToken)

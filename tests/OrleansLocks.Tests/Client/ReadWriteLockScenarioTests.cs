@@ -5,7 +5,7 @@ using OrleansLocks.Tests.Infrastructure;
 namespace OrleansLocks.Tests.Client;
 
 /// <summary>
-/// Read/write locks: scenarios RW1 to RW9 of shared/scenarios/synapse-suite.md (Synapse's
+/// Read/write locks: scenarios RW1 to RW9 of docs/synapse-scenarios.md (Synapse's
 /// test_lock.py read/write cases) and the rules Synapse lacked: writer preference, a share per holder
 /// that expires on its own, waiting readers and writers. Two silos, a fake clock.
 /// </summary>

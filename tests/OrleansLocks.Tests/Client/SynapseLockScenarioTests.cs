@@ -7,7 +7,7 @@ namespace OrleansLocks.Tests.Client;
 
 /// <summary>
 /// Synapse's own worker-lock tests (tests/storage/databases/main/test_lock.py), scenarios L1 to L6 of
-/// shared/scenarios/synapse-suite.md, through the client library against a two-silo cluster.
+/// docs/synapse-scenarios.md, through the client library against a two-silo cluster.
 /// T = lease timeout (2 min), R = renewal interval (30 s).
 /// </summary>
 public abstract class SynapseLockScenarioTests(LockCluster cluster) : ClusterScenarioTests(cluster)

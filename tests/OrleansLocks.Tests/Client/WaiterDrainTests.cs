@@ -13,7 +13,7 @@ public sealed class WaiterDrainCollection
 }
 
 /// <summary>
-/// Scenario H3 of shared/scenarios/synapse-suite.md: 500 waiters on one lock, each taking, holding and
+/// Scenario H3 of docs/synapse-scenarios.md: 500 waiters on one lock, each taking, holding and
 /// releasing it in turn, in FIFO order, on a two-silo cluster with PostgreSQL storage. Synapse's budget
 /// for its version is 5 s of CPU. The budget is checked on the drain, from the first release to the
 /// last grant, where the lock does its work: the whole process's CPU then (client, both silos, their

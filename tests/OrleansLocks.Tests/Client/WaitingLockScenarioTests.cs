@@ -5,7 +5,7 @@ using OrleansLocks.Tests.Infrastructure;
 namespace OrleansLocks.Tests.Client;
 
 /// <summary>
-/// Waiting acquisition: scenarios H1, H2, W1 and W2 of shared/scenarios/synapse-suite.md, the cases
+/// Waiting acquisition: scenarios H1, H2, W1 and W2 of docs/synapse-scenarios.md, the cases
 /// Synapse never tested (cancellation, timeout), and the line's rules (first come first served, dead
 /// waiters skipped, a stopping host leaves its lines). Two silos, a fake clock; "no clock advance"
 /// means the waiter was woken by the lock, not by polling.
