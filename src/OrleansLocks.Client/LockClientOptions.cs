@@ -18,9 +18,11 @@ public sealed class LockClientOptions
     /// dying, a gateway moving, a call timing out). From 1 (no retry) to 10.
     /// </summary>
     /// <value>The default is 4.</value>
+    [ValueRange(1, 10, ErrorMessage = "{0} must be from 1 to 10 (was {1}).")]
     public int MaxAttempts { get; set; } = 4;
 
     /// <summary>The pause before the first retry; it doubles for each further one. From 0 to 10 seconds.</summary>
     /// <value>The default is 200 milliseconds.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "{0} must be from 0 to 10 seconds (was {1}).")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 }

@@ -132,7 +132,8 @@ public sealed class OptionsValidationTests
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: FreePort.Next(), gatewayPort: FreePort.Next())
-            .AddOrleansLocks(o => o.SweepInterval = TimeSpan.FromSeconds(1)));
+            .AddOrleansLocks(o => o.SweepInterval = TimeSpan.FromSeconds(1))
+            .UseInMemory());
         using var host = builder.Build();
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
