@@ -70,4 +70,12 @@ public sealed class SiloHostConfigurationTests
         Assert.Equal("Host=127.0.0.1;Port=1;Database=locks", storage.ConnectionString);
         Assert.IsType<AdoNetGrainStorage>(host.Services.GetRequiredKeyedService<IGrainStorage>("locks-store"));
     }
+
+    [Fact]
+    public void ABlankStorageProviderName_IsRefusedNamingTheRule()
+    {
+        var ex = Assert.Throws<SiloConfigurationException>(() => SiloHost.Build(["--OrleansLocks:Storage:StorageProviderName= "]));
+
+        Assert.Contains("StorageProviderName must be a non-empty name", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -61,6 +61,22 @@ public sealed class SiloBuilderStorageChoiceTests
         Assert.Null(host.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value.ConnectionString);
     }
 
+    [Theory]
+    [InlineData(false, "Host=elsewhere", "ConnectionString must be null when the lock storage is in-memory (UseInMemory)")]
+    [InlineData(true, null, "ConnectionString must be set when the lock storage is PostgreSQL (UsePostgres)")]
+    public void AConnectionStringChangedAfterTheChoice_IsRefusedNamingTheRule(bool postgres, string? changedTo, string rule)
+    {
+        using var host = BuildSilo(locks =>
+        {
+            var silo = postgres ? locks.UsePostgres("Host=h") : locks.UseInMemory();
+            silo.Services.Configure<LockStorageOptions>(o => o.ConnectionString = changedTo);
+            return silo;
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value);
+        Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AStorageProviderNameGiven_IsWhereTheStorageIsRegistered_AndWhereTheGrainsLook()
     {
