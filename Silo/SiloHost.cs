@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -32,6 +33,15 @@ internal static class SiloHost
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             connectionString = null;
+        }
+
+        // The name the lock storage is registered under: read here, as the registration needs it
+        // before any options exist.
+        var storageProviderName = configuration[$"{LockStorageOptions.SectionName}:{nameof(LockStorageOptions.StorageProviderName)}"]
+            ?? LockStorageOptions.DefaultStorageProviderName;
+        if (string.IsNullOrWhiteSpace(storageProviderName))
+        {
+            throw new SiloConfigurationException($"{LockStorageOptions.SectionName}:StorageProviderName must be a non-empty name (was '{storageProviderName}').");
         }
 
         var cluster = configuration.GetSection("Orleans");
@@ -78,17 +88,20 @@ internal static class SiloHost
                     o.Invariant = "Npgsql";
                     o.ConnectionString = connectionString;
                 });
-                silo.Configure<ClusterMembershipOptions>(cluster.GetSection("Membership"));
+                silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership");
             }
 
-            silo.AddOrleansLocks(
-                storage =>
-                {
-                    configuration.GetSection("OrleansLocks:Storage").Bind(storage);
-                    storage.ConnectionString = connectionString;
-                },
-                lease => configuration.GetSection(LockLeaseOptions.SectionName).Bind(lease),
-                wait => configuration.GetSection(LockWaitOptions.SectionName).Bind(wait));
+            // The lock options bind themselves from OrleansLocks:Lease, :Wait and :Storage; only the
+            // storage choice and the provider's registration name are made here.
+            var locks = silo.AddOrleansLocks();
+            if (connectionString is null)
+            {
+                locks.UseInMemory(storageProviderName);
+            }
+            else
+            {
+                locks.UsePostgres(connectionString, storageProviderName);
+            }
         });
 
         return builder.Build();

@@ -7,9 +7,12 @@ public sealed class LockLeaseOptions
     public const string SectionName = "OrleansLocks:Lease";
 
     /// <summary>
-    /// How long a grant lasts without renewal; after it the lock is free again. At most 1 day.
+    /// How long a grant lasts without renewal; after it the lock is free again. At most 1 day: a lease
+    /// nobody renews for a day is already a lock nobody can take, and far longer ones would run expiry
+    /// times past what <see cref="DateTimeOffset"/> can represent.
     /// </summary>
     /// <value>The default is 2 minutes, as in Synapse.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "1.00:00:00", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive and at most 1 day (was {1}).")]
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
@@ -17,5 +20,6 @@ public sealed class LockLeaseOptions
     /// so that two renewals can fail before the lease is lost.
     /// </summary>
     /// <value>The default is 30 seconds, as in Synapse.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive (was {1}).")]
     public TimeSpan RenewalInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

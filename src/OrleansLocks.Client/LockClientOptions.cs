@@ -18,6 +18,7 @@ public sealed class LockClientOptions
     /// dying, a gateway moving, a call timing out). From 1 (no retry) to 10.
     /// </summary>
     /// <value>The default is 4.</value>
+    [ValueRange(1, 10, ErrorMessage = "{0} must be from 1 to 10 (was {1}).")]
     public int MaxAttempts { get; set; } = 4;
 
     /// <summary>
@@ -26,6 +27,7 @@ public sealed class LockClientOptions
     /// do not all call again at once. From 0 to 10 seconds.
     /// </summary>
     /// <value>The default is 200 milliseconds.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "{0} must be from 0 to 10 seconds (was {1}).")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>

@@ -3,17 +3,27 @@ namespace OrleansLocks.Grains;
 /// <summary>Where lock state is stored and how stored locks are swept. Silo side.</summary>
 public sealed class LockStorageOptions
 {
-    /// <summary>
-    /// The name under which OrleansLocks registers its grain storage provider.
-    /// </summary>
-    /// <value>The default is <c>OrleansLocks</c>.</value>
-    public string StorageProviderName { get; set; } = "OrleansLocks";
+    /// <summary>The configuration section: <c>OrleansLocks:Storage</c>.</summary>
+    public const string SectionName = "OrleansLocks:Storage";
+
+    /// <summary>The name <see cref="StorageProviderName"/> has unless set: <c>OrleansLocks</c>.</summary>
+    public const string DefaultStorageProviderName = "OrleansLocks";
 
     /// <summary>
-    /// The PostgreSQL connection string (Npgsql syntax). When null, locks live in in-memory storage:
-    /// fine for development, lost when the silo stops. Never logged.
+    /// The name of the grain storage provider the lock grains use. <c>UsePostgres</c> and
+    /// <c>UseInMemory</c> register theirs under the name they are given and set this to it; set it
+    /// yourself only with <c>AddOrleansLocksGrains</c>, to the name of a provider you register.
+    /// </summary>
+    /// <value>The default is <c>OrleansLocks</c>.</value>
+    public string StorageProviderName { get; set; } = DefaultStorageProviderName;
+
+    /// <summary>
+    /// The PostgreSQL connection string (Npgsql syntax), set by <c>UsePostgres</c>. When null, locks
+    /// live in in-memory storage: fine for development, lost when the silo stops. Never logged: Orleans'
+    /// options formatters print it as <c>REDACTED</c>.
     /// </summary>
     /// <value>The default is null (in-memory storage).</value>
+    [Redact]
     public string? ConnectionString { get; set; }
 
     /// <summary>
@@ -29,6 +39,7 @@ public sealed class LockStorageOptions
     /// (Orleans' minimum reminder period). Only with a <see cref="ConnectionString"/>.
     /// </summary>
     /// <value>The default is 5 minutes.</value>
+    [ValueRange(typeof(TimeSpan), "00:01:00", "10675199.02:48:05.4775807", ErrorMessage = "{0} must be at least 1 minute, Orleans' minimum reminder period (was {1}).")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -38,5 +49,6 @@ public sealed class LockStorageOptions
     /// since the epoch), so this must exceed the worst clock skew between silos.
     /// </summary>
     /// <value>The default is 1 hour.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive (was {1}).")]
     public TimeSpan FreeRowRetention { get; set; } = TimeSpan.FromHours(1);
 }

@@ -2,34 +2,34 @@ using Microsoft.Extensions.Options;
 
 namespace OrleansLocks.Grains;
 
-/// <summary>Checks <see cref="LockStorageOptions"/> at start-up.</summary>
+/// <summary>
+/// Checks <see cref="LockStorageOptions"/> at start-up: each option's own range (the attributes on the
+/// options, checked by a generated validator) and the rules a range cannot say.
+/// </summary>
 public sealed class LockStorageOptionsValidator : IValidateOptions<LockStorageOptions>
 {
+    private static readonly LockStorageOptionsRangeValidator Ranges = new();
+
     /// <inheritdoc/>
     public ValidateOptionsResult Validate(string? name, LockStorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var result = new ValidateOptionsResultBuilder();
         if (string.IsNullOrWhiteSpace(options.StorageProviderName))
         {
-            failures.Add("StorageProviderName must be a non-empty name.");
+            result.AddError("StorageProviderName must be a non-empty name.");
         }
 
         if (options.ConnectionString is { } cs && string.IsNullOrWhiteSpace(cs))
         {
-            failures.Add("ConnectionString must be null (in-memory storage) or a PostgreSQL connection string, not blank.");
+            result.AddError("ConnectionString must be null (in-memory storage) or a PostgreSQL connection string, not blank.");
         }
 
-        if (options.SweepInterval < TimeSpan.FromMinutes(1))
-        {
-            failures.Add($"SweepInterval must be at least 1 minute, Orleans' minimum reminder period (was {options.SweepInterval}).");
-        }
-
-        if (options.FreeRowRetention <= TimeSpan.Zero)
-        {
-            failures.Add($"FreeRowRetention must be positive (was {options.FreeRowRetention}).");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        result.AddResult(Ranges.Validate(name, options));
+        return result.Build();
     }
 }
+
+/// <summary>The single-option ranges of <see cref="LockStorageOptions"/>, generated from their attributes.</summary>
+[OptionsValidator]
+internal sealed partial class LockStorageOptionsRangeValidator : IValidateOptions<LockStorageOptions>;

@@ -13,6 +13,7 @@ public sealed class LockWaitOptions
     /// again with the same waiter id, but each time-out costs a logged fault and a retry pause.
     /// </summary>
     /// <value>The default is 15 seconds.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "00:10:00", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive and at most 10 minutes (was {1}); keep it below the callers' response timeout.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
@@ -22,6 +23,7 @@ public sealed class LockWaitOptions
     /// to cover a network round trip and a pause.
     /// </summary>
     /// <value>The default is 10 seconds.</value>
+    [ValueRange(typeof(TimeSpan), "00:00:00", "00:10:00", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive and at most 10 minutes (was {1}).")]
     public TimeSpan WaiterTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -29,5 +31,6 @@ public sealed class LockWaitOptions
     /// than letting one hot lock grow without bound.
     /// </summary>
     /// <value>The default is 10,000.</value>
+    [ValueRange(1, 1_000_000, ErrorMessage = "{0} must be between 1 and 1,000,000 (was {1}).")]
     public int MaxWaiters { get; set; } = 10_000;
 }

@@ -22,7 +22,7 @@ internal static class MemoryBreakdown
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(FreePortPair.Silo, FreePortPair.Gateway, serviceId: "breakdown", clusterId: "breakdown");
-            silo.AddOrleansLocks(storage => storage.ConnectionString = connectionString);
+            silo.AddOrleansLocks().UsePostgres(connectionString);
             silo.UseInMemoryReminderService();
         });
         using var host = builder.Build();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using OrleansLocks;
 using OrleansLocks.Client;
 
@@ -9,7 +10,11 @@ namespace Orleans.Hosting;
 /// <summary>Registers <see cref="ILockProvider"/> in an Orleans client or silo.</summary>
 public static class OrleansLocksClientExtensions
 {
-    /// <summary>Adds <see cref="ILockProvider"/> to an Orleans client.</summary>
+    /// <summary>
+    /// Adds <see cref="ILockProvider"/> to an Orleans client. The options are bound from the
+    /// configuration sections <c>OrleansLocks:Client</c> and <c>OrleansLocks:Lease</c>, then the
+    /// delegates given here apply.
+    /// </summary>
     public static IClientBuilder AddOrleansLocks(
         this IClientBuilder builder,
         Action<LockClientOptions>? configureClient = null,
@@ -22,8 +27,9 @@ public static class OrleansLocksClientExtensions
 
     /// <summary>
     /// Adds <see cref="ILockProvider"/> to a service collection that hosts an Orleans client or a
-    /// silo (for code co-hosted with the lock grains), with validated options, the owner call
-    /// filter and release of every held lock when the host stops.
+    /// silo (for code co-hosted with the lock grains), with options bound from the configuration
+    /// sections <c>OrleansLocks:Client</c> and <c>OrleansLocks:Lease</c> and then the delegates given
+    /// here, validated at start, the owner call filter and release of every held lock when the host stops.
     /// </summary>
     public static IServiceCollection AddOrleansLocksClient(
         this IServiceCollection services,
@@ -31,10 +37,8 @@ public static class OrleansLocksClientExtensions
         Action<LockLeaseOptions>? configureLease = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptionsWithValidateOnStart<LockClientOptions>().Configure(o => configureClient?.Invoke(o));
-        services.AddOptionsWithValidateOnStart<LockLeaseOptions>().Configure(o => configureLease?.Invoke(o));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockClientOptions>, LockClientOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockLeaseOptions>, LockLeaseOptionsValidator>());
+        services.AddValidatedOptions<LockClientOptions, LockClientOptionsValidator>(LockClientOptions.SectionName, configureClient);
+        services.AddValidatedOptions<LockLeaseOptions, LockLeaseOptionsValidator>(LockLeaseOptions.SectionName, configureLease);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HeldLocks>();
         services.TryAddSingleton<LockProvider>();
@@ -42,5 +46,21 @@ public static class OrleansLocksClientExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, LockOwnerCallFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, LockReleaseOnShutdown>());
         return services;
+    }
+
+    // Bound from the section, then the delegate; validated at start; logged by Orleans' options
+    // formatter at start.
+    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string sectionName, Action<TOptions>? configure)
+        where TOptions : class, new()
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        var options = services.AddOptionsWithValidateOnStart<TOptions>().BindConfiguration(sectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+        services.ConfigureFormatter<TOptions>();
     }
 }

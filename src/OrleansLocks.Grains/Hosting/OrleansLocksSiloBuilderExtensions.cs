@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Orleans.Storage;
+using Orleans.Configuration;
 using OrleansLocks;
 using OrleansLocks.Grains;
 using OrleansLocks.Grains.Hosting;
@@ -15,47 +15,22 @@ namespace Orleans.Hosting;
 public static class OrleansLocksSiloBuilderExtensions
 {
     /// <summary>
-    /// Hosts the lock grains in this silo with their storage: PostgreSQL through the Orleans ADO.NET
-    /// provider when <see cref="LockStorageOptions.ConnectionString"/> is set (the sweep then needs a
-    /// reminder service, e.g. <c>UseAdoNetReminderService</c>), else in-memory storage.
-    /// Code in the silo that wants <c>ILockProvider</c> also calls <c>services.AddOrleansLocksClient()</c>.
+    /// Hosts the lock grains in this silo; then choose their storage on the result:
+    /// <c>silo.AddOrleansLocks().UsePostgres(connectionString)</c> or <c>.UseInMemory()</c>. The options
+    /// are bound from the configuration sections <c>OrleansLocks:Storage</c>, <c>OrleansLocks:Lease</c>
+    /// and <c>OrleansLocks:Wait</c>, then the delegates given here apply. Code in the silo that wants
+    /// <c>ILockProvider</c> also calls <c>services.AddOrleansLocksClient()</c>.
     /// </summary>
-    /// <remarks>
-    /// The storage provider is chosen from <paramref name="configureStorage"/> alone, when this is
-    /// called: <see cref="LockStorageOptions"/> configured elsewhere do not change it.
-    /// </remarks>
-    public static ISiloBuilder AddOrleansLocks(
+    /// <returns>The step that chooses where locks are stored.</returns>
+    public static OrleansLocksSiloBuilder AddOrleansLocks(
         this ISiloBuilder builder,
         Action<LockStorageOptions>? configureStorage = null,
         Action<LockLeaseOptions>? configureLease = null,
         Action<LockWaitOptions>? configureWait = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-
-        // The storage provider is chosen now, from the same delegate the options are built from.
-        var storage = new LockStorageOptions();
-        configureStorage?.Invoke(storage);
-        var serializer = new LockStateJsonSerializer();
-        if (storage.ConnectionString is { } connectionString)
-        {
-            builder.AddAdoNetGrainStorage(storage.StorageProviderName, options =>
-            {
-                options.Invariant = "Npgsql";
-                options.ConnectionString = TunedForLocks(connectionString);
-                options.GrainStorageSerializer = serializer;
-
-                // Never delete rows: a re-created row would restart its version at 1, and a stale
-                // activation's old ETag could then match it. Clearing keeps the row and its version.
-                options.DeleteStateOnClear = false;
-            });
-        }
-        else
-        {
-            builder.AddMemoryGrainStorage(storage.StorageProviderName, options => options.GrainStorageSerializer = serializer);
-        }
-
         builder.Services.AddOrleansLocksGrains(configureStorage, configureLease, configureWait);
-        return builder;
+        return new OrleansLocksSiloBuilder(builder);
     }
 
     /// <summary>
@@ -97,9 +72,12 @@ public static class OrleansLocksSiloBuilderExtensions
     }
 
     /// <summary>
-    /// Registers the lock grains' options, validators and start-up work. <see cref="AddOrleansLocks"/>
-    /// calls this; call it directly only when you register the storage provider named
-    /// <see cref="LockStorageOptions.StorageProviderName"/> yourself.
+    /// Registers the lock grains' options (bound from their configuration sections, then
+    /// <paramref name="configureStorage"/>, <paramref name="configureLease"/> and
+    /// <paramref name="configureWait"/>), their validators and start-up work, without a storage
+    /// provider. <see cref="AddOrleansLocks"/> calls this; call it directly only when you register the
+    /// grain storage provider named <see cref="LockStorageOptions.StorageProviderName"/> yourself (the
+    /// silo refuses to start if none is registered under that name).
     /// </summary>
     public static IServiceCollection AddOrleansLocksGrains(
         this IServiceCollection services,
@@ -108,12 +86,10 @@ public static class OrleansLocksSiloBuilderExtensions
         Action<LockWaitOptions>? configureWait = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptionsWithValidateOnStart<LockLeaseOptions>().Configure(o => configureLease?.Invoke(o));
-        services.AddOptionsWithValidateOnStart<LockStorageOptions>().Configure(o => configureStorage?.Invoke(o));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockLeaseOptions>, LockLeaseOptionsValidator>());
-        services.AddOptionsWithValidateOnStart<LockWaitOptions>().Configure(o => configureWait?.Invoke(o));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockWaitOptions>, LockWaitOptionsValidator>());
+        services.AddValidatedOptions<LockStorageOptions, LockStorageOptionsValidator>(LockStorageOptions.SectionName, configureStorage);
+        services.AddValidatedOptions<LockLeaseOptions, LockLeaseOptionsValidator>(LockLeaseOptions.SectionName, configureLease);
+        services.AddValidatedOptions<LockWaitOptions, LockWaitOptionsValidator>(LockWaitOptions.SectionName, configureWait);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageChoiceValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());
@@ -121,5 +97,21 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddSingleton<LockGrainSettings>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OpenWaitRegistry>(sp => sp.GetRequiredService<OpenWaitRegistry>()));
         return services;
+    }
+
+    // Bound from the section, then the delegate; validated at start; logged by Orleans' options
+    // formatter at start ([Redact] hides secrets there).
+    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string sectionName, Action<TOptions>? configure)
+        where TOptions : class, new()
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        var options = services.AddOptionsWithValidateOnStart<TOptions>().BindConfiguration(sectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+        services.ConfigureFormatter<TOptions>();
     }
 }

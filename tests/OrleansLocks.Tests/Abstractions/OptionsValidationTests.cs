@@ -132,10 +132,49 @@ public sealed class OptionsValidationTests
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: FreePort.Next(), gatewayPort: FreePort.Next())
-            .AddOrleansLocks(o => o.SweepInterval = TimeSpan.FromSeconds(1)));
+            .AddOrleansLocks(o => o.SweepInterval = TimeSpan.FromSeconds(1))
+            .UseInMemory());
         using var host = builder.Build();
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("SweepInterval must be at least 1 minute", ex.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<object, string> RangeMessages => new()
+    {
+        { new LockLeaseOptions { LeaseTimeout = TimeSpan.FromDays(2) }, "LeaseTimeout must be positive and at most 1 day (was 2.00:00:00)." },
+        { new LockWaitOptions { MaxWaiters = 0 }, "MaxWaiters must be between 1 and 1,000,000 (was 0)." },
+        { new LockStorageOptions { SweepInterval = TimeSpan.FromSeconds(59) }, "SweepInterval must be at least 1 minute, Orleans' minimum reminder period (was 00:00:59)." },
+        { new LockClientOptions { RetryDelay = TimeSpan.FromSeconds(11) }, "RetryDelay must be from 0 to 10 seconds (was 00:00:11)." },
+    };
+
+    [Theory]
+    [MemberData(nameof(RangeMessages))]
+    public void ARangeRule_NamesTheOptionTheRuleAndTheValue_Once(object options, string message)
+    {
+        var result = options switch
+        {
+            LockLeaseOptions lease => new LockLeaseOptionsValidator().Validate(null, lease),
+            LockWaitOptions wait => new LockWaitOptionsValidator().Validate(null, wait),
+            LockStorageOptions storage => new LockStorageOptionsValidator().Validate(null, storage),
+            LockClientOptions client => new LockClientOptionsValidator().Validate(null, client),
+            _ => throw new ArgumentOutOfRangeException(nameof(options)),
+        };
+
+        Assert.True(result.Failed);
+        Assert.Equal(message, Assert.Single(result.Failures!));
+    }
+
+    [Fact]
+    public void EveryRuleBroken_IsReportedTogether()
+    {
+        var result = new LockStorageOptionsValidator().Validate(null, new LockStorageOptions
+        {
+            StorageProviderName = "",
+            SweepInterval = TimeSpan.Zero,
+            FreeRowRetention = TimeSpan.Zero,
+        });
+
+        Assert.Equal(3, result.Failures!.Count());
     }
 }

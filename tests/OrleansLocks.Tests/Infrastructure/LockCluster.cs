@@ -97,14 +97,16 @@ public sealed class LockCluster : IAsyncDisposable
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddOrleansLocks(
-                s =>
-                {
-                    s.ConnectionString = connectionString;
-                    storageOptions?.Invoke(s);
-                },
-                lease,
-                wait);
+            var locks = silo.AddOrleansLocks(storageOptions, lease, wait);
+            if (connectionString is null)
+            {
+                locks.UseInMemory();
+            }
+            else
+            {
+                locks.UsePostgres(connectionString);
+            }
+
             silo.AddIncomingGrainCallFilter(calls);
             if (coHostedProvider)
             {

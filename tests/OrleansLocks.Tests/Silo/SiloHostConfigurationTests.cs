@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Storage;
+using OrleansLocks.Grains;
 using OrleansLocks.Silo;
 using OrleansLocks.Tests.Grains.Storage;
 
@@ -37,5 +39,43 @@ public sealed class SiloHostConfigurationTests
 
         Assert.Equal("0", keys["Max Auto Prepare"]);
         Assert.Equal("False", keys["No Reset On Close"], ignoreCase: true);
+    }
+
+    [Fact]
+    public void TheLockStorage_OfTheSiloHostWithoutAConnectionString_IsInMemory()
+    {
+        using var host = SiloHost.Build([]);
+
+        Assert.IsType<MemoryGrainStorage>(host.Services.GetRequiredKeyedService<IGrainStorage>("OrleansLocks"));
+        Assert.Null(host.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value.ConnectionString);
+    }
+
+    [Fact]
+    public void TheLockOptions_OfTheSiloHost_ComeFromTheirConfigurationSections()
+    {
+        using var host = SiloHost.Build(
+        [
+            "--ConnectionStrings:OrleansLocks=Host=127.0.0.1;Port=1;Database=locks",
+            "--OrleansLocks:Lease:LeaseTimeout=00:03:00",
+            "--OrleansLocks:Wait:MaxWaiters=7",
+            "--OrleansLocks:Storage:SweepInterval=00:02:00",
+            "--OrleansLocks:Storage:StorageProviderName=locks-store",
+        ]);
+
+        Assert.Equal(TimeSpan.FromMinutes(3), host.Services.GetRequiredService<IOptions<LockLeaseOptions>>().Value.LeaseTimeout);
+        Assert.Equal(7, host.Services.GetRequiredService<IOptions<LockWaitOptions>>().Value.MaxWaiters);
+        var storage = host.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value;
+        Assert.Equal(TimeSpan.FromMinutes(2), storage.SweepInterval);
+        Assert.Equal("locks-store", storage.StorageProviderName);
+        Assert.Equal("Host=127.0.0.1;Port=1;Database=locks", storage.ConnectionString);
+        Assert.IsType<AdoNetGrainStorage>(host.Services.GetRequiredKeyedService<IGrainStorage>("locks-store"));
+    }
+
+    [Fact]
+    public void ABlankStorageProviderName_IsRefusedNamingTheRule()
+    {
+        var ex = Assert.Throws<SiloConfigurationException>(() => SiloHost.Build(["--OrleansLocks:Storage:StorageProviderName= "]));
+
+        Assert.Contains("StorageProviderName must be a non-empty name", ex.Message, StringComparison.Ordinal);
     }
 }
