@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OrleansLocks.Grains;
 using OrleansLocks.Silo;
 
 // The OrleansLocks service; SiloHost says how it is built and configured.
@@ -24,11 +25,24 @@ catch (InvalidOperationException ex) when (IsConfigurationError(ex))
 {
     return Refuse(ex.Message);
 }
+catch (Exception ex) when (SchemaRefusal(ex) is { } refusal)
+{
+    return Refuse(refusal.Message);
+}
 
 // A value that is not even of the option's type (e.g. "soon" for a TimeSpan) fails in binding.
 static bool IsConfigurationError(Exception ex) =>
     ex is OptionsValidationException
     || (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
+
+// The database lacks the schema version this silo needs; Orleans' start-up wraps the refusal.
+static LockSchemaVersionException? SchemaRefusal(Exception ex) => ex switch
+{
+    LockSchemaVersionException refusal => refusal,
+    AggregateException aggregate => aggregate.InnerExceptions.Select(SchemaRefusal).FirstOrDefault(r => r is not null),
+    { InnerException: { } inner } => SchemaRefusal(inner),
+    _ => null,
+};
 
 // A configuration mistake: say which rule it breaks and exit with 1, without a stack trace.
 static int Refuse(string reason)

@@ -61,7 +61,7 @@ public static class PostgresSchema
     /// Checks that the database carries the schema version this assembly needs
     /// (<see cref="ExpectedVersion"/>), and refuses otherwise.
     /// </summary>
-    /// <exception cref="InvalidOperationException">
+    /// <exception cref="LockSchemaVersionException">
     /// The stamp is missing or names another version; the message names both versions and how to fix it.
     /// </exception>
     /// <exception cref="NpgsqlException">The database could not be read.</exception>
@@ -70,7 +70,7 @@ public static class PostgresSchema
         var found = await ReadVersionAsync(connectionString, cancellationToken).ConfigureAwait(false);
         if (found != ExpectedVersion)
         {
-            throw new InvalidOperationException(VersionMismatchMessage(found));
+            throw new LockSchemaVersionException(VersionMismatchMessage(found));
         }
     }
 

@@ -141,6 +141,24 @@ public sealed class SiloHostProcessTests
         Assert.Contains("SweepInterval must be at least 1 minute", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ADatabaseWithoutTheSchema_AndApplySchemaOff_StopsTheSiloNamingBothVersionsAndTheFix()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("noschema", applySchema: false);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__OrleansLocks"] = database,
+            ["Orleans__ClusterId"] = "noschema-" + Guid.NewGuid().ToString("N"),
+            ["Orleans__AdvertisedIP"] = "127.0.0.1",
+            ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["OrleansLocks__Storage__ApplySchema"] = "false",
+        }));
+        Assert.Contains("exited with 1 ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("OrleansLocks cannot start: OrleansLocks schema version mismatch: the database has no OrleansLocks schema version", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Apply sql/orleans-locks.sql", ex.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<IHost> StartClientAsync(Action<IClientBuilder> cluster, string owner)
     {
         var builder = Host.CreateApplicationBuilder();

@@ -114,11 +114,8 @@ public sealed class PostgresSchemaTests
         new HostBuilder()
             .UseOrleans(silo => silo
                 .UseLocalhostClustering(siloPort: FreePort.Next(), gatewayPort: FreePort.Next(), serviceId: "schema-stamp", clusterId: Guid.NewGuid().ToString("N"))
-                .AddOrleansLocks(storage =>
-                {
-                    storage.ConnectionString = database;
-                    storage.ApplySchema = applySchema;
-                }))
+                .AddOrleansLocks(storage => storage.ApplySchema = applySchema)
+                .UsePostgres(database))
             .Build();
 
     private static async Task SetStampAsync(string database, int version)
