@@ -6,7 +6,7 @@ namespace OrleansLocks.Grains;
 /// Checks <see cref="LockStorageOptions"/> at start-up: each option's own range (the attributes on the
 /// options, checked by a generated validator) and the rules a range cannot say.
 /// </summary>
-public sealed class LockStorageOptionsValidator : IValidateOptions<LockStorageOptions>
+internal sealed class LockStorageOptionsValidator : IValidateOptions<LockStorageOptions>
 {
     private static readonly LockStorageOptionsRangeValidator Ranges = new();
 

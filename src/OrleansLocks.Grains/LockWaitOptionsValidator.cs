@@ -7,4 +7,4 @@ namespace OrleansLocks.Grains;
 /// attribute on the option and checked by this generated validator.
 /// </summary>
 [OptionsValidator]
-public sealed partial class LockWaitOptionsValidator : IValidateOptions<LockWaitOptions>;
+internal sealed partial class LockWaitOptionsValidator : IValidateOptions<LockWaitOptions>;

@@ -14,7 +14,7 @@ namespace OrleansLocks.Grains;
 /// <param name="ExpiresAt">When the grant expires unless renewed.</param>
 /// <param name="FencingToken">The fencing token of this grant.</param>
 /// <param name="AcquireId">The client's id for the acquire or wait that made the grant (makes retries idempotent).</param>
-public sealed record LockHolder(
+internal sealed record LockHolder(
     [property: JsonPropertyName("token")] string Token,
     [property: JsonPropertyName("owner")] string Owner,
     [property: JsonPropertyName("acquiredAt")] long AcquiredAt,

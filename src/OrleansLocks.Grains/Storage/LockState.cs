@@ -12,7 +12,7 @@ namespace OrleansLocks.Grains;
 /// The writer (a plain lock's only holder) is stored flat at the top level, as the <c>worker_locks</c>
 /// row is; a read/write lock's readers are the <see cref="Readers"/> array.
 /// </remarks>
-public sealed class LockState
+internal sealed class LockState
 {
     /// <summary>The lock name (kept in the row so the SQL views can show it).</summary>
     [JsonPropertyName("name")]

@@ -7,7 +7,7 @@ namespace OrleansLocks.Grains.Storage;
 /// Stores grain state as plain UTF-8 JSON with no .NET type names, so the SQL views can read it
 /// and a rename of a .NET type never orphans stored locks.
 /// </summary>
-public sealed class LockStateJsonSerializer : IGrainStorageSerializer
+internal sealed class LockStateJsonSerializer : IGrainStorageSerializer
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 

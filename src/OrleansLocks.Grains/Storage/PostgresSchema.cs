@@ -9,7 +9,7 @@ namespace OrleansLocks.Grains.Storage;
 /// stamps its version in the one-row table <c>orleanslocks_schema</c>; a silo checks that stamp
 /// against <see cref="ExpectedVersion"/> before it uses the database.
 /// </summary>
-public static class PostgresSchema
+internal static class PostgresSchema
 {
     /// <summary>
     /// The schema version this assembly needs: the version <c>sql/orleans-locks.sql</c> stamps in

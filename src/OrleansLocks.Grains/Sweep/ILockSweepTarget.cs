@@ -2,7 +2,7 @@ namespace OrleansLocks.Grains.Sweep;
 
 /// <summary>The lock grain's housekeeping face, called by the sweep (not part of the public lock API).</summary>
 [Alias("OrleansLocks.ILockSweepTarget")]
-public interface ILockSweepTarget : IGrainWithStringKey
+internal interface ILockSweepTarget : IGrainWithStringKey
 {
     /// <summary>
     /// Frees the lock if its lease expired, or clears its stored state if it has been free for longer than

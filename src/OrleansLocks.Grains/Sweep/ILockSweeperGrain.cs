@@ -6,7 +6,7 @@ namespace OrleansLocks.Grains.Sweep;
 /// freed, and the state of rows free for longer than the retention is cleared.
 /// </summary>
 [Alias("OrleansLocks.ILockSweeperGrain")]
-public interface ILockSweeperGrain : IGrainWithIntegerKey
+internal interface ILockSweeperGrain : IGrainWithIntegerKey
 {
     /// <summary>Registers (or updates) the sweep reminder. Idempotent; every silo calls it at start-up.</summary>
     [Alias("Start")]

@@ -1,7 +1,7 @@
 namespace OrleansLocks.Grains.Sweep;
 
 /// <summary>Finds stored locks that need the sweep, by reading storage directly (no activations).</summary>
-public interface IStoredLockCatalog
+internal interface IStoredLockCatalog
 {
     /// <summary>
     /// The grains of stored locks (plain and read/write) with a holder whose lease expired before

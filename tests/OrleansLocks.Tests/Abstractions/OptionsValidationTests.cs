@@ -145,7 +145,7 @@ public sealed class OptionsValidationTests
         { new LockLeaseOptions { LeaseTimeout = TimeSpan.FromDays(2) }, "LeaseTimeout must be positive and at most 1 day (was 2.00:00:00)." },
         { new LockWaitOptions { MaxWaiters = 0 }, "MaxWaiters must be between 1 and 1,000,000 (was 0)." },
         { new LockStorageOptions { SweepInterval = TimeSpan.FromSeconds(59) }, "SweepInterval must be at least 1 minute, Orleans' minimum reminder period (was 00:00:59)." },
-        { new LockClientOptions { RetryDelay = TimeSpan.FromSeconds(11) }, "RetryDelay must be from 0 to 10 seconds (was 00:00:11)." },
+        { new LockClientOptions { RetryDelay = TimeSpan.FromSeconds(11), MaxRetryDelay = TimeSpan.FromSeconds(20) }, "RetryDelay must be from 0 to 10 seconds (was 00:00:11)." },
     };
 
     [Theory]

@@ -158,7 +158,7 @@ public sealed class LockCluster : IAsyncDisposable
             : null;
 
     /// <summary>The lock's state as its storage provider holds it now (read through a silo's provider, not the grain).</summary>
-    public async Task<LockState> StoredStateAsync(LockId id)
+    internal async Task<LockState> StoredStateAsync(LockId id)
     {
         var storage = Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("OrleansLocks");
         var grainId = GrainId.Create("orleanslocks.lock", id.ToGrainKey());
