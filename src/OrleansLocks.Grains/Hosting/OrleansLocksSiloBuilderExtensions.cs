@@ -105,7 +105,15 @@ public static class OrleansLocksSiloBuilderExtensions
         where TOptions : class, new()
         where TValidator : class, IValidateOptions<TOptions>
     {
-        var options = services.AddOptionsWithValidateOnStart<TOptions>().BindConfiguration(sectionName);
+        // Bound once per options type: a silo that also hosts the client registers the lease options
+        // twice, and a second binding would undo the first caller's delegate for every key the
+        // configuration sets. BindConfiguration leaves its change-token source behind as the mark.
+        var options = services.AddOptionsWithValidateOnStart<TOptions>();
+        if (!services.Any(d => d.ServiceType == typeof(IOptionsChangeTokenSource<TOptions>)))
+        {
+            options.BindConfiguration(sectionName);
+        }
+
         if (configure is not null)
         {
             options.Configure(configure);

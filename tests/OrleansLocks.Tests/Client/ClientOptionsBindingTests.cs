@@ -47,4 +47,26 @@ public sealed class ClientOptionsBindingTests
         var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LockClientOptions>>().Value);
         Assert.Contains("MaxAttempts must be from 1 to 10 (was 11).", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void InASiloThatAlsoHostsTheClient_TheSectionIsBoundOnce_SoTheSilosDelegateStillWins()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OrleansLocks:Lease:LeaseTimeout"] = "00:03:00",
+            ["OrleansLocks:Lease:RenewalInterval"] = "00:00:45",
+        });
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: 1, gatewayPort: 2)
+            .AddOrleansLocks(configureLease: o => o.LeaseTimeout = TimeSpan.FromMinutes(5))
+            .UseInMemory());
+        builder.Services.AddOrleansLocksClient(configureClient: o => o.Owner = "co-hosted");
+        using var host = builder.Build();
+
+        var lease = host.Services.GetRequiredService<IOptions<LockLeaseOptions>>().Value;
+        Assert.Equal(TimeSpan.FromMinutes(5), lease.LeaseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(45), lease.RenewalInterval);
+        Assert.Equal("co-hosted", host.Services.GetRequiredService<IOptions<LockClientOptions>>().Value.Owner);
+    }
 }
