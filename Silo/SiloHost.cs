@@ -35,6 +35,15 @@ internal static class SiloHost
             connectionString = null;
         }
 
+        // The storage's connection string has one place, ConnectionStrings:OrleansLocks. One given as
+        // OrleansLocks:Storage:ConnectionString would be ignored, and a cluster of silos each on its
+        // own in-memory storage grants one lock once per silo: refuse it (never echoing the value).
+        if (!string.IsNullOrWhiteSpace(configuration[$"{LockStorageOptions.SectionName}:{nameof(LockStorageOptions.ConnectionString)}"]))
+        {
+            throw new SiloConfigurationException(
+                $"{LockStorageOptions.SectionName}:ConnectionString is not read by the Silo host; give the PostgreSQL connection string as ConnectionStrings:OrleansLocks (environment: ConnectionStrings__OrleansLocks).");
+        }
+
         // The name the lock storage is registered under: read here, as the registration needs it
         // before any options exist.
         var storageProviderName = configuration[$"{LockStorageOptions.SectionName}:{nameof(LockStorageOptions.StorageProviderName)}"]

@@ -33,7 +33,10 @@ public sealed class LockClientOptions
     /// <summary>
     /// The longest pause between two retries, however many faults came before: it bounds the
     /// doubling, mostly for a wait, which keeps retrying through an outage for as long as its
-    /// timeout allows. From <see cref="RetryDelay"/> to 1 minute.
+    /// timeout allows. From <see cref="RetryDelay"/> to 1 minute. Keep it below the silos'
+    /// <c>OrleansLocks:Wait:WaiterTimeout</c> (10 s by default): a waiter with no call open for that
+    /// long is dropped from the line, so a longer pause costs a wait its place (it joins again at
+    /// the back on its next call).
     /// </summary>
     /// <value>The default is 2 seconds, well inside the silo's 10-second waiter timeout.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);

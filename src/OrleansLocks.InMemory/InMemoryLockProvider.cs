@@ -170,7 +170,12 @@ public sealed class InMemoryLockProvider : ILockProvider
 
     private ValueTask<LockHandle?> TryOneAsync(LockRequest request, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        // A cancelled task, as the real provider's async method gives, not an exception at the call.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<LockHandle?>(cancellationToken);
+        }
+
         return new(_table.TryAcquire(request, Owner) is { } lease ? new LockHandle(lease) : null);
     }
 

@@ -144,6 +144,19 @@ public sealed class InMemoryLockProviderTests
     }
 
     [Fact]
+    public async Task TryAcquireAsync_WithACancelledToken_ReturnsACancelledTask_AndTakesNothing()
+    {
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+
+        var attempt = _a.TryAcquireAsync("n", "k", cancel.Token);
+
+        Assert.True(attempt.IsCanceled);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => attempt.AsTask());
+        Assert.NotNull(await _b.TryAcquireAsync("n", "k"));
+    }
+
+    [Fact]
     public async Task AcquireAsync_Cancelled_ThrowsAndLeavesNothingQueued()
     {
         var held = await _a.TryAcquireAsync("n", "k");

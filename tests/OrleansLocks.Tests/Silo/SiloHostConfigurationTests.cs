@@ -78,4 +78,13 @@ public sealed class SiloHostConfigurationTests
 
         Assert.Contains("StorageProviderName must be a non-empty name", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AConnectionStringUnderTheStorageSection_IsRefusedNamingWhereItGoes_WithoutEchoingIt()
+    {
+        var ex = Assert.Throws<SiloConfigurationException>(() => SiloHost.Build(["--OrleansLocks:Storage:ConnectionString=Host=h;Password=secret"]));
+
+        Assert.Contains("give the PostgreSQL connection string as ConnectionStrings:OrleansLocks", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+    }
 }
