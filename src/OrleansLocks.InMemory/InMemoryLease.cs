@@ -16,8 +16,9 @@ internal sealed class InMemoryLease : IHeldLease
 
     private readonly InMemoryLockTable _table;
     private readonly CancellationTokenSource _lost = new();
-    private readonly ITimer _renewalTimer;
-    private readonly ITimer _expiryTimer;
+    private readonly object _timersGate = new();
+    private ITimer? _renewalTimer;
+    private ITimer? _expiryTimer;
     private LockLease _lease;
     private int _state;
     private volatile bool _renewing = true;
@@ -28,11 +29,6 @@ internal sealed class InMemoryLease : IHeldLease
         Entry = entry;
         Kind = kind;
         _lease = lease;
-
-        // As the real handle does: at least three renewals per lease.
-        var interval = TimeSpan.FromTicks(Math.Min(table.RenewalInterval.Ticks, table.LeaseTimeout.Ticks / 3));
-        _renewalTimer = table.Time.CreateTimer(static s => ((InMemoryLease)s!).OnRenewalDue(), this, interval, interval);
-        _expiryTimer = table.Time.CreateTimer(static s => ((InMemoryLease)s!).OnExpiryDue(), this, table.LeaseTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public InMemoryLockTable.LockEntry Entry { get; }
@@ -71,23 +67,60 @@ internal sealed class InMemoryLease : IHeldLease
         {
             // As a real handle: it stops renewing, says the lease is gone, and the lock runs out by time.
             _renewing = false;
-            _renewalTimer.Dispose();
+            lock (_timersGate)
+            {
+                _renewalTimer?.Dispose();
+            }
+
             Cancel();
         }
     }
 
-    /// <summary>Called under the table's gate by a renewal: the lease now runs a full timeout from <paramref name="now"/>.</summary>
-    public void Extend(DateTimeOffset now)
+    /// <summary>
+    /// Starts the renewal and expiry timers of a lease just granted. Called outside the table's gate:
+    /// a fake clock may run due timer callbacks on the thread that creates or changes a timer, and
+    /// those callbacks enter the table.
+    /// </summary>
+    public void Start()
     {
+        // As the real handle does: at least three renewals per lease.
+        var interval = TimeSpan.FromTicks(Math.Min(_table.RenewalInterval.Ticks, _table.LeaseTimeout.Ticks / 3));
+        lock (_timersGate)
+        {
+            if (Volatile.Read(ref _state) is Released or Lost)
+            {
+                return;
+            }
+
+            _expiryTimer = _table.Time.CreateTimer(static s => ((InMemoryLease)s!).OnExpiryDue(), this, _table.LeaseTimeout, Timeout.InfiniteTimeSpan);
+            if (_renewing && Volatile.Read(ref _state) == Active)
+            {
+                _renewalTimer = _table.Time.CreateTimer(static s => ((InMemoryLease)s!).OnRenewalDue(), this, interval, interval);
+            }
+        }
+    }
+
+    /// <summary>Called under the table's gate by a renewal: the lease now runs a full timeout from <paramref name="now"/>.</summary>
+    public void Extend(DateTimeOffset now) =>
         Volatile.Write(ref _lease, Lease with { LastRenewedAt = now, ExpiresAt = now + _table.LeaseTimeout });
-        _expiryTimer.Change(_table.LeaseTimeout, Timeout.InfiniteTimeSpan);
+
+    /// <summary>After <see cref="Extend"/>, outside the table's gate: the expiry timer counts from the renewal.</summary>
+    public void RearmExpiry()
+    {
+        lock (_timersGate)
+        {
+            _expiryTimer?.Change(_table.LeaseTimeout, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>Stops renewing, as a crashed or frozen holder would: the lease runs out at <see cref="LockLease.ExpiresAt"/>.</summary>
     public void StopRenewing()
     {
         _renewing = false;
-        _renewalTimer.Dispose();
+        lock (_timersGate)
+        {
+            _renewalTimer?.Dispose();
+        }
     }
 
     /// <summary>Releases the lock once; later calls do nothing.</summary>
@@ -119,8 +152,11 @@ internal sealed class InMemoryLease : IHeldLease
 
     private void StopTimers()
     {
-        _renewalTimer.Dispose();
-        _expiryTimer.Dispose();
+        lock (_timersGate)
+        {
+            _renewalTimer?.Dispose();
+            _expiryTimer?.Dispose();
+        }
     }
 
     private void Cancel()

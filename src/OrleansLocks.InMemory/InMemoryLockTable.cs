@@ -30,65 +30,67 @@ internal sealed class InMemoryLockTable
     /// <summary>Grants the lock if it is free and nobody waits for it; <see langword="null"/> otherwise.</summary>
     public InMemoryLease? TryAcquire(LockRequest request, string owner)
     {
-        var lost = new List<InMemoryLease>();
+        var changes = new Changes();
         InMemoryLease? granted = null;
         lock (_gate)
         {
             var entry = EntryOf(request);
-            ExpireDue(entry, lost);
+            ExpireDue(entry, changes);
             if (entry.Line.Count == 0 && Fits(entry, request.Kind))
             {
                 granted = Grant(entry, request.Kind, owner);
             }
         }
 
-        SignalLost(lost);
+        changes.Apply();
+        granted?.Start();
         return granted;
     }
 
     /// <summary>Joins the lock's line; the waiter's task completes with its lease once served.</summary>
     public Waiter Join(LockRequest request, string owner)
     {
-        var lost = new List<InMemoryLease>();
+        var changes = new Changes();
         Waiter waiter;
         lock (_gate)
         {
             var entry = EntryOf(request);
-            ExpireDue(entry, lost);
+            ExpireDue(entry, changes);
             waiter = new Waiter(entry, request.Kind, owner);
             waiter.Place = entry.Line.AddLast(waiter);
-            ServeLine(entry);
+            ServeLine(entry, changes);
         }
 
-        SignalLost(lost);
+        changes.Apply();
         return waiter;
     }
 
     /// <summary>A waiter gave up: it leaves the line, or, if it was served meanwhile, its lease is released.</summary>
     public void Leave(Waiter waiter)
     {
-        InMemoryLease? granted = null;
+        var changes = new Changes();
+        InMemoryLease? granted;
         lock (_gate)
         {
-            if (waiter.Place is { List: not null } place)
+            // Served under the gate even when its task is not completed yet.
+            granted = waiter.Lease;
+            if (granted is null && waiter.Place is { List: not null } place)
             {
                 waiter.Entry.Line.Remove(place);
 
                 // A waiting writer that leaves may let the readers behind it in.
-                ServeLine(waiter.Entry);
-            }
-            else if (waiter.Granted.Task.IsCompletedSuccessfully)
-            {
-                granted = waiter.Granted.Task.Result;
+                ServeLine(waiter.Entry, changes);
             }
         }
 
+        changes.Apply();
         granted?.EndByRelease();
     }
 
     /// <summary>Ends the hold of <paramref name="lease"/> and serves the line; <see langword="false"/> when it no longer held the lock.</summary>
     public bool Release(InMemoryLease lease)
     {
+        var changes = new Changes();
         lock (_gate)
         {
             if (!lease.Entry.Holders.Remove(lease))
@@ -96,68 +98,77 @@ internal sealed class InMemoryLockTable
                 return false;
             }
 
-            ServeLine(lease.Entry);
-            return true;
+            ServeLine(lease.Entry, changes);
         }
+
+        changes.Apply();
+        return true;
     }
 
     /// <summary>Whether <paramref name="lease"/> holds its lock right now.</summary>
     public bool IsHeld(InMemoryLease lease)
     {
-        var lost = new List<InMemoryLease>();
+        var changes = new Changes();
         bool held;
         lock (_gate)
         {
-            ExpireDue(lease.Entry, lost);
+            ExpireDue(lease.Entry, changes);
             held = lease.Entry.Holders.Contains(lease);
         }
 
-        SignalLost(lost);
+        changes.Apply();
         return held;
     }
 
     /// <summary>Extends a renewing lease that still holds its lock.</summary>
     public void Renew(InMemoryLease lease)
     {
+        bool renewed;
         lock (_gate)
         {
-            if (lease.IsRenewing && lease.Entry.Holders.Contains(lease))
+            renewed = lease.IsRenewing && lease.Entry.Holders.Contains(lease);
+            if (renewed)
             {
                 lease.Extend(Time.GetUtcNow());
             }
+        }
+
+        if (renewed)
+        {
+            lease.RearmExpiry();
         }
     }
 
     /// <summary>Frees, by time, the holders of <paramref name="lease"/>'s lock whose lease ran out.</summary>
     public void ExpireDue(InMemoryLease lease)
     {
-        var lost = new List<InMemoryLease>();
+        var changes = new Changes();
         lock (_gate)
         {
-            ExpireDue(lease.Entry, lost);
+            ExpireDue(lease.Entry, changes);
         }
 
-        SignalLost(lost);
+        changes.Apply();
     }
 
     /// <summary>Takes the lock from its holders of <paramref name="request"/>'s kind now, as if their leases ran out.</summary>
     /// <returns>How many holders lost their lease.</returns>
     public int Expire(LockRequest request)
     {
-        var lost = new List<InMemoryLease>();
+        var changes = new Changes();
         lock (_gate)
         {
             var entry = EntryOf(request);
-            lost.AddRange(Matching(entry, request));
-            entry.Holders.RemoveAll(lost.Contains);
-            if (lost.Count > 0)
+            changes.Lost.AddRange(Matching(entry, request));
+            entry.Holders.RemoveAll(changes.Lost.Contains);
+            if (changes.Lost.Count > 0)
             {
-                ServeLine(entry);
+                ServeLine(entry, changes);
             }
         }
 
-        SignalLost(lost);
-        return lost.Count;
+        changes.Apply();
+        return changes.Lost.Count;
     }
 
     /// <summary>Stops the renewals of the holders of <paramref name="request"/>'s kind: their leases run out by time.</summary>
@@ -180,15 +191,6 @@ internal sealed class InMemoryLockTable
         ? entry.Holders.TrueForAll(h => h.Kind == LockKind.Read) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders
         : entry.Holders.Count == 0;
 
-    private static void SignalLost(List<InMemoryLease> lost)
-    {
-        // Outside the gate: the lost token's callbacks are the caller's code, which may call back in.
-        foreach (var lease in lost)
-        {
-            lease.EndByLoss();
-        }
-    }
-
     private LockEntry EntryOf(LockRequest request)
     {
         var key = (request.Kind != LockKind.Plain, request.Id);
@@ -201,7 +203,7 @@ internal sealed class InMemoryLockTable
         return entry;
     }
 
-    private void ExpireDue(LockEntry entry, List<InMemoryLease> lost)
+    private void ExpireDue(LockEntry entry, Changes changes)
     {
         // Only a holder that stopped renewing runs out: one that renews keeps its lease, as a live
         // process does, however far a fake clock jumps between two of its renewals.
@@ -211,23 +213,25 @@ internal sealed class InMemoryLockTable
             var due = !h.IsRenewing && now >= h.Lease.ExpiresAt;
             if (due)
             {
-                lost.Add(h);
+                changes.Lost.Add(h);
             }
 
             return due;
         });
         if (expired > 0)
         {
-            ServeLine(entry);
+            ServeLine(entry, changes);
         }
     }
 
-    private void ServeLine(LockEntry entry)
+    private void ServeLine(LockEntry entry, Changes changes)
     {
         while (entry.Line.First is { } first && Fits(entry, first.Value.Kind))
         {
             entry.Line.RemoveFirst();
-            first.Value.Granted.SetResult(Grant(entry, first.Value.Kind, first.Value.Owner));
+            var waiter = first.Value;
+            waiter.Lease = Grant(entry, waiter.Kind, waiter.Owner);
+            changes.Served.Add(waiter);
         }
     }
 
@@ -258,6 +262,33 @@ internal sealed class InMemoryLockTable
         public long LastFencingToken { get; set; }
     }
 
+    /// <summary>
+    /// What one operation changed under the gate, applied after it: the caller's code (lost-token
+    /// callbacks, continuations) and timers (a fake clock may run due callbacks on the thread that
+    /// arms one) never run under the gate. Holders that lost their lease hear it before anyone served
+    /// in their place does, as with the real lock, whose holder's own deadline passes first.
+    /// </summary>
+    private sealed class Changes
+    {
+        public List<InMemoryLease> Lost { get; } = [];
+
+        public List<Waiter> Served { get; } = [];
+
+        public void Apply()
+        {
+            foreach (var lease in Lost)
+            {
+                lease.EndByLoss();
+            }
+
+            foreach (var waiter in Served)
+            {
+                waiter.Lease!.Start();
+                waiter.Granted.TrySetResult(waiter.Lease);
+            }
+        }
+    }
+
     /// <summary>One caller waiting in a lock's line.</summary>
     internal sealed class Waiter(LockEntry entry, LockKind kind, string owner)
     {
@@ -268,6 +299,9 @@ internal sealed class InMemoryLockTable
         public string Owner { get; } = owner;
 
         public LinkedListNode<Waiter>? Place { get; set; }
+
+        /// <summary>The lease it was served, set under the gate (its task completes after the gate).</summary>
+        public InMemoryLease? Lease { get; set; }
 
         // Asynchronous continuations: the grant is made under the gate, the caller's code must not run there.
         public TaskCompletionSource<InMemoryLease> Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

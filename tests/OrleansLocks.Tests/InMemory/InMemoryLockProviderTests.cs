@@ -144,6 +144,24 @@ public sealed class InMemoryLockProviderTests
     }
 
     [Fact]
+    public void AHolderThatLosesItsLease_HearsItBeforeTheNextWaiterIsServed()
+    {
+        // As with the real lock, whose holder's own deadline passes before anyone else can be
+        // granted: code that stops on HandleLostToken stops before the next holder starts.
+        var table = new InMemoryLockTable(_time, new InMemoryLockOptions());
+        var request = LockRequest.Plain("n", "k");
+        var holder = table.TryAcquire(request, "a")!;
+        var waiter = table.Join(request, "b");
+        bool? servedWhenLost = null;
+        using var heard = holder.LostToken.Register(() => servedWhenLost = waiter.Granted.Task.IsCompleted);
+
+        Assert.Equal(1, table.Expire(request));
+
+        Assert.False(servedWhenLost);
+        Assert.True(waiter.Granted.Task.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task TryAcquireAsync_WithACancelledToken_ReturnsACancelledTask_AndTakesNothing()
     {
         using var cancel = new CancellationTokenSource();
