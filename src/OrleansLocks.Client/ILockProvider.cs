@@ -31,7 +31,7 @@ public interface ILockProvider
     /// <returns>The handle.</returns>
     /// <exception cref="TimeoutException">The timeout passed first (the lock's last fault, if any, is the inner exception).</exception>
     /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
-    /// <exception cref="ArgumentException">The name or key breaks its rule, or the timeout is negative.</exception>
+    /// <exception cref="ArgumentException">The name or key breaks its rule, or the timeout is negative or over 49 days (the longest a timer waits).</exception>
     ValueTask<LockHandle> AcquireAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>Tries once to take a read hold on the read/write lock <c>(name, key)</c>.</summary>
@@ -80,6 +80,6 @@ public interface ILockProvider
     /// <returns>One handle for all of them.</returns>
     /// <exception cref="TimeoutException">The timeout passed first; nothing is held.</exception>
     /// <exception cref="OperationCanceledException">The wait was cancelled; nothing is held.</exception>
-    /// <exception cref="ArgumentException">The list is empty or names one lock twice, or the timeout is negative.</exception>
+    /// <exception cref="ArgumentException">The list is empty or names one lock twice, or the timeout is negative or over 49 days (the longest a timer waits).</exception>
     ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 }

@@ -18,6 +18,9 @@ internal sealed class LockProvider : ILockProvider
     /// </summary>
     internal static readonly TimeSpan LeaveBudget = TimeSpan.FromSeconds(2);
 
+    // The longest finite delay a timer (and so a CancellationTokenSource deadline) takes.
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly TimeProvider _time;
     private readonly HeldLocks _held;
     private readonly LockAcquirer _acquirer;
@@ -121,9 +124,9 @@ internal sealed class LockProvider : ILockProvider
     internal static TimeSpan ValidateTimeout(TimeSpan? timeout)
     {
         var wait = timeout ?? Timeout.InfiniteTimeSpan;
-        if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
+        if ((wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) || wait > MaxTimeout)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more, or Timeout.InfiniteTimeSpan (or null) to wait for ever.");
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more and at most 49 days (the longest a timer can wait), or Timeout.InfiniteTimeSpan (or null) to wait for ever.");
         }
 
         return wait;

@@ -215,6 +215,15 @@ public sealed class BadInputTests(MemoryClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task AcquireAsync_WithATimeoutBeyondWhatATimerCanWait_IsRefusedNamingTheLimit()
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await _cluster.Locks.AcquireAsync("bad", "key", TimeSpan.FromDays(60)));
+        Assert.Contains("at most 49 days", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("timeout", ex.ParamName);
+    }
+
     [Theory]
     [InlineData(-2)]
     [InlineData(-1000)]
