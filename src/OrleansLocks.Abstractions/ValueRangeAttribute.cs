@@ -9,8 +9,7 @@ namespace OrleansLocks;
 /// validation source generator (<c>[OptionsValidator]</c>) runs it like any validation attribute.
 /// </summary>
 /// <remarks>
-/// Compiled into each OrleansLocks assembly that has options (linked source), so that it stays internal
-/// and the generated validators of every assembly can create it.
+/// Internal, and visible to the Grains and Client assemblies, whose generated validators create it.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
 internal sealed class ValueRangeAttribute : RangeAttribute

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansLocks;
+using OrleansLocks.Hosting;
 using OrleansLocks.Client;
 
 namespace Orleans.Hosting;
@@ -46,29 +47,5 @@ public static class OrleansLocksClientExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingGrainCallFilter, LockOwnerCallFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, LockReleaseOnShutdown>());
         return services;
-    }
-
-    // Bound from the section, then the delegate; validated at start; logged by Orleans' options
-    // formatter at start.
-    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string sectionName, Action<TOptions>? configure)
-        where TOptions : class, new()
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        // Bound once per options type: a silo that also hosts the client registers the lease options
-        // twice, and a second binding would undo the first caller's delegate for every key the
-        // configuration sets. BindConfiguration leaves its change-token source behind as the mark.
-        var options = services.AddOptionsWithValidateOnStart<TOptions>();
-        if (!services.Any(d => d.ServiceType == typeof(IOptionsChangeTokenSource<TOptions>)))
-        {
-            options.BindConfiguration(sectionName);
-        }
-
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
-        services.ConfigureFormatter<TOptions>();
     }
 }

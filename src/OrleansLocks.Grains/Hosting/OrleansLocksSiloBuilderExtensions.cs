@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansLocks;
+using OrleansLocks.Hosting;
 using OrleansLocks.Grains;
 using OrleansLocks.Grains.Hosting;
 using OrleansLocks.Grains.Locking;
@@ -97,29 +98,5 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddSingleton<LockGrainSettings>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OpenWaitRegistry>(sp => sp.GetRequiredService<OpenWaitRegistry>()));
         return services;
-    }
-
-    // Bound from the section, then the delegate; validated at start; logged by Orleans' options
-    // formatter at start ([Redact] hides secrets there).
-    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string sectionName, Action<TOptions>? configure)
-        where TOptions : class, new()
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        // Bound once per options type: a silo that also hosts the client registers the lease options
-        // twice, and a second binding would undo the first caller's delegate for every key the
-        // configuration sets. BindConfiguration leaves its change-token source behind as the mark.
-        var options = services.AddOptionsWithValidateOnStart<TOptions>();
-        if (!services.Any(d => d.ServiceType == typeof(IOptionsChangeTokenSource<TOptions>)))
-        {
-            options.BindConfiguration(sectionName);
-        }
-
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
-        services.ConfigureFormatter<TOptions>();
     }
 }
