@@ -122,6 +122,7 @@ internal sealed class LeaseKeeper : IHeldLease
 
     private async Task RenewAsync()
     {
+        var done = false;
         try
         {
             var sentAt = _time.GetTimestamp();
@@ -139,6 +140,11 @@ internal sealed class LeaseKeeper : IHeldLease
                     return;
                 }
 
+                // Ready for the next tick before the renewal shows: a tick that comes as soon as the
+                // new expiry is visible (a fake clock moved on at once) must not be skipped as a
+                // renewal still in flight.
+                Volatile.Write(ref _renewing, 0);
+                done = true;
                 Volatile.Write(ref _lease, renewed);
                 _deadline = After(sentAt, renewed.Duration);
                 _deadlineTimer.Change(Due(_deadline), Timeout.InfiniteTimeSpan);
@@ -151,7 +157,10 @@ internal sealed class LeaseKeeper : IHeldLease
         }
         finally
         {
-            Volatile.Write(ref _renewing, 0);
+            if (!done)
+            {
+                Volatile.Write(ref _renewing, 0);
+            }
         }
     }
 

@@ -256,7 +256,10 @@ public abstract class ReadWriteLockScenarioTests(LockCluster cluster) : ClusterS
             Assert.True(moved <= T + R, $"the reader still waited after {moved}");
             Cluster.Advance(R);
             moved += R;
-            await Task.WhenAny(reader, Task.Delay(300));
+
+            // Once the writer's lease is over, the grant is the lock's own work: give it real time
+            // rather than moving the clock on past it (on a loaded machine 300 ms may not be enough).
+            await Task.WhenAny(reader, Task.Delay(moved >= T ? Eventually.DefaultTimeout : TimeSpan.FromMilliseconds(300)));
         }
 
         await using var held = await reader;
