@@ -49,9 +49,6 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
         }
     }
 
-    /// <summary>Forgets the loaded state: the next call reads it again.</summary>
-    public void Unload() => IsLoaded = false;
-
     /// <summary>A draft of the next state, without the holders whose lease ran out (logged; their unconfirmed grants are forgotten).</summary>
     public LeaseBook Open(LockId id, long now)
     {
