@@ -27,6 +27,22 @@ public sealed class LockStorageOptions
     public string? ConnectionString { get; set; }
 
     /// <summary>
+    /// Which code writes the lock rows in PostgreSQL. Both write the same table, row keys, version
+    /// column and JSON, so they can be switched between restarts and the views, the sweep and the Orleans
+    /// provider read the same rows. Only with a <see cref="ConnectionString"/>.
+    /// </summary>
+    /// <value>The default is <see cref="PostgresLockWriter.GroupCommit"/>.</value>
+    public PostgresLockWriter Writer { get; set; } = PostgresLockWriter.GroupCommit;
+
+    /// <summary>
+    /// The most lock writes <see cref="PostgresLockWriter.GroupCommit"/> commits in one statement; writes
+    /// queued beyond it go in the next one. From 1 (no batching) to 4,096.
+    /// </summary>
+    /// <value>The default is 256.</value>
+    [ValueRange(1, 4096, ErrorMessage = "{0} must be from 1 to 4096 writes (was {1}).")]
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>
     /// Whether the silo applies the schema in <c>sql/orleans-locks.sql</c> at start-up (idempotent,
     /// serialised between silos by an advisory lock). Only with a <see cref="ConnectionString"/>.
     /// </summary>

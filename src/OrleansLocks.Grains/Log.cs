@@ -46,4 +46,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1022, Level = LogLevel.Error, Message = "Could not register the lock sweep reminder; is a reminder service configured (e.g. UseAdoNetReminderService)?")]
     public static partial void SweepRegistrationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "A batch of {Count} lock writes lost a deadlock with another transaction and was rolled back; sending it again (attempt {Attempt})")]
+    public static partial void BatchDeadlockRetried(ILogger logger, int count, int attempt);
+
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Error, Message = "A batch of {Count} lock writes failed; none of them is acknowledged and each lock's activation is dropped")]
+    public static partial void BatchFailed(ILogger logger, Exception exception, int count);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansLocks.Grains;
 using OrleansLocks.Grains.Hosting;
@@ -18,8 +19,10 @@ public sealed class OrleansLocksSiloBuilder
     internal OrleansLocksSiloBuilder(ISiloBuilder silo) => _silo = silo;
 
     /// <summary>
-    /// Keeps locks in PostgreSQL through the Orleans ADO.NET grain storage (plain JSON state, rows never
-    /// deleted), applies the schema at start-up unless <see cref="LockStorageOptions.ApplySchema"/> is
+    /// Keeps locks in PostgreSQL (plain JSON state in the Orleans ADO.NET grain storage table, rows never
+    /// deleted), written by the silo's group-commit writer unless <see cref="LockStorageOptions.Writer"/>
+    /// chooses the Orleans ADO.NET provider (registered either way under
+    /// <paramref name="storageProviderName"/>, and reading the same rows); applies the schema at start-up unless <see cref="LockStorageOptions.ApplySchema"/> is
     /// off, and registers the sweep reminder, which needs a reminder service (e.g.
     /// <c>UseAdoNetReminderService</c>). The connection string becomes
     /// <see cref="LockStorageOptions.ConnectionString"/>; the storage uses it with the Npgsql settings
@@ -48,6 +51,12 @@ public sealed class OrleansLocksSiloBuilder
             // activation's old ETag could then match it. Clearing keeps the row and its version.
             options.DeleteStateOnClear = false;
         }));
+
+        // The default writer of lock rows (LockStorageOptions.Writer); the provider above stays
+        // registered either way: it is the reference store, and reads the same rows.
+        _silo.Services.TryAddSingleton<GroupCommitLockWriterLifetime>();
+        _silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, GroupCommitLockWriterLifetime>(
+            sp => sp.GetRequiredService<GroupCommitLockWriterLifetime>()));
         return _silo;
     }
 

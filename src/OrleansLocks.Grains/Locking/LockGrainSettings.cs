@@ -15,7 +15,8 @@ internal sealed class LockGrainSettings(
     IOptions<LockStorageOptions> storage,
     IOptions<LockWaitOptions> wait,
     TimeProvider time,
-    OpenWaitRegistry openWaits)
+    OpenWaitRegistry openWaits,
+    GroupCommitLockWriterLifetime? groupCommit = null)
 {
     /// <summary>The silo's clock.</summary>
     public TimeProvider Time { get; } = time;
@@ -41,11 +42,17 @@ internal sealed class LockGrainSettings(
     /// <summary>The storage provider's name (<see cref="LockStorageOptions.StorageProviderName"/>).</summary>
     public string StorageProviderName { get; } = storage.Value.StorageProviderName;
 
+    /// <summary>The silo's group-commit writer when lock rows are written by it, else null (see <see cref="LockStorageOptions.Writer"/>).</summary>
+    public GroupCommitLockWriterLifetime? GroupCommit { get; } =
+        storage.Value.ConnectionString is not null && storage.Value.Writer == PostgresLockWriter.GroupCommit ? groupCommit : null;
+
     /// <summary>The store of the lock that <paramref name="context"/> activates, under <paramref name="stateName"/>.</summary>
-    public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => new GrainStorageLockStore(
-        context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
-        stateName,
-        context.GrainId,
-        context.GrainId.Key.ToString()!,
-        logger);
+    public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => GroupCommit is { } lifetime
+        ? new GroupCommitLockStore(lifetime.Writer, LockRowKey.For(context.GrainId, stateName, lifetime.Writer.ServiceId), context.GrainId.Key.ToString()!, logger)
+        : new GrainStorageLockStore(
+            context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
+            stateName,
+            context.GrainId,
+            context.GrainId.Key.ToString()!,
+            logger);
 }

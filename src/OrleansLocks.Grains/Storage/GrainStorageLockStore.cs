@@ -30,9 +30,7 @@ internal sealed class GrainStorageLockStore(IGrainStorage storage, string stateN
         }
         catch (Exception ex)
         {
-            Log.StorageFailed(logger, ex, "read", lockName);
-            throw new LockStorageException(
-                $"Could not read lock '{lockName}' from storage ({ex.GetType().Name}: {ex.Message}); nothing was changed.");
+            throw StoreFailure.ReadFailed(ex, lockName, logger);
         }
 
         return _envelope.State ??= new LockState();
@@ -68,18 +66,7 @@ internal sealed class GrainStorageLockStore(IGrainStorage storage, string stateN
         }
     }
 
-    private LockStorageException Failure(Exception ex, string operation)
-    {
-        if (ex is InconsistentStateException)
-        {
-            Log.VersionConflict(logger, operation, lockName);
-            return new LockStorageException(
-                $"The {operation} of lock '{lockName}' was refused: its stored version changed under this activation (another activation wrote it). Nothing was changed; retrying reaches a fresh activation.",
-                isVersionConflict: true);
-        }
-
-        Log.StorageFailed(logger, ex, operation, lockName);
-        return new LockStorageException(
-            $"The {operation} of lock '{lockName}' failed in storage ({ex.GetType().Name}: {ex.Message}) and was not acknowledged: treat it as not done. Retrying is safe.");
-    }
+    private LockStorageException Failure(Exception ex, string operation) => ex is InconsistentStateException
+        ? StoreFailure.VersionConflict(operation, lockName, logger)
+        : StoreFailure.WriteFailed(ex, operation, lockName, logger);
 }

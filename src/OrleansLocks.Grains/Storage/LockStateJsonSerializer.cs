@@ -11,6 +11,14 @@ internal sealed class LockStateJsonSerializer : IGrainStorageSerializer
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The stored bytes of a lock's state (what <see cref="Serialize{T}"/> gives for it).</summary>
+    public static byte[] ToBytes(LockState state) => JsonSerializer.SerializeToUtf8Bytes(state, Options);
+
+    /// <summary>A lock's state from its stored bytes.</summary>
+    /// <exception cref="JsonException">The bytes are not a lock state.</exception>
+    public static LockState FromBytes(byte[] payload) =>
+        JsonSerializer.Deserialize<LockState>(payload, Options) ?? new LockState();
+
     /// <inheritdoc/>
     public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, Options));
 
