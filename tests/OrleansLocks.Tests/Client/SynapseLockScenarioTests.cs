@@ -213,3 +213,6 @@ public sealed class SynapseLockScenarioTests_Memory(MemoryClusterFixture fixture
 
 [Collection(PostgresClusterCollection.Name)]
 public sealed class SynapseLockScenarioTests_Postgres(PostgresClusterFixture fixture) : SynapseLockScenarioTests(fixture.Cluster);
+
+[Collection(PostgresAdoNetProviderClusterCollection.Name)]
+public sealed class SynapseLockScenarioTests_PostgresAdoNetProvider(PostgresAdoNetProviderClusterFixture fixture) : SynapseLockScenarioTests(fixture.Cluster);

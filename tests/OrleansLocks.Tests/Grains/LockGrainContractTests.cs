@@ -355,3 +355,6 @@ public sealed class LockGrainContractTests_Memory(MemoryClusterFixture fixture) 
 
 [Collection(PostgresClusterCollection.Name)]
 public sealed class LockGrainContractTests_Postgres(PostgresClusterFixture fixture) : LockGrainContractTests(fixture.Cluster);
+
+[Collection(PostgresAdoNetProviderClusterCollection.Name)]
+public sealed class LockGrainContractTests_PostgresAdoNetProvider(PostgresAdoNetProviderClusterFixture fixture) : LockGrainContractTests(fixture.Cluster);

@@ -31,6 +31,8 @@ public sealed class MemoryClusterFixture() : ClusterFixture(LockStorageKind.Memo
 
 public sealed class PostgresClusterFixture() : ClusterFixture(LockStorageKind.Postgres);
 
+public sealed class PostgresAdoNetProviderClusterFixture() : ClusterFixture(LockStorageKind.PostgresAdoNetProvider);
+
 [CollectionDefinition(Name)]
 public sealed class MemoryClusterCollection : ICollectionFixture<MemoryClusterFixture>
 {
@@ -41,4 +43,10 @@ public sealed class MemoryClusterCollection : ICollectionFixture<MemoryClusterFi
 public sealed class PostgresClusterCollection : ICollectionFixture<PostgresClusterFixture>
 {
     public const string Name = "postgres cluster";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresAdoNetProviderClusterCollection : ICollectionFixture<PostgresAdoNetProviderClusterFixture>
+{
+    public const string Name = "postgres cluster, ADO.NET provider";
 }

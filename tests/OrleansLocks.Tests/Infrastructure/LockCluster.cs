@@ -18,7 +18,12 @@ namespace OrleansLocks.Tests.Infrastructure;
 public enum LockStorageKind
 {
     Memory,
+
+    /// <summary>PostgreSQL through the default writer (group commit).</summary>
     Postgres,
+
+    /// <summary>PostgreSQL through the Orleans ADO.NET grain storage provider, the reference store.</summary>
+    PostgresAdoNetProvider,
 }
 
 /// <summary>
@@ -73,7 +78,17 @@ public sealed class LockCluster : IAsyncDisposable
 
     public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false, Action<LockWaitOptions>? wait = null, Action<LockStorageOptions>? storageOptions = null)
     {
-        if (storage == LockStorageKind.Postgres && connectionString is null)
+        if (storage == LockStorageKind.PostgresAdoNetProvider)
+        {
+            var given = storageOptions;
+            storageOptions = o =>
+            {
+                o.Writer = PostgresLockWriter.AdoNetProvider;
+                given?.Invoke(o);
+            };
+        }
+
+        if (storage != LockStorageKind.Memory && connectionString is null)
         {
             var server = await PostgresServer.SharedAsync();
             connectionString = await server.CreateDatabaseAsync("cluster");

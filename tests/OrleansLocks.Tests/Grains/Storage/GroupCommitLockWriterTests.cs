@@ -1,0 +1,392 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Orleans.Hosting;
+using OrleansLocks.Grains.Storage;
+using OrleansLocks.Tests.Infrastructure;
+
+namespace OrleansLocks.Tests.Grains.Storage;
+
+/// <summary>
+/// The group-commit writer against a real PostgreSQL: what a batch does with conflicts, first writes,
+/// its size bound, another silo's batches, deadlocks, failures, cancellation and shutdown. To make a
+/// batch hold still (so that writes queue behind it), a test takes a row lock in its own transaction
+/// and waits until PostgreSQL reports the batch waiting for it: no timing is assumed.
+/// </summary>
+public sealed class GroupCommitLockWriterTests
+{
+    private const string StateName = "orleanslocks.lock";
+
+    [Fact]
+    public async Task AnIdleWriter_SendsAWriteAtOnce_InABatchOfItsOwn()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId);
+
+        Assert.Equal(1, await writer.WriteAsync(Row(serviceId, "idle:1"), null, Payload("a")));
+
+        Assert.Equal(1, writer.Batches);
+        Assert.Equal(1, writer.LargestBatch);
+    }
+
+    [Fact]
+    public async Task WritesQueuedWhileABatchIsInFlight_AreCommittedTogether_AndAConflictFailsOnlyItsOwnWrite()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId);
+        var rows = Enumerable.Range(0, 10).Select(i => Row(serviceId, $"mixed:{i}")).ToArray();
+        var blocker = Row(serviceId, "mixed:blocker");
+        await SeedAsync(writer, [.. rows, blocker]);
+
+        await using (var hold = await RowHold.TakeAsync(database, blocker))
+        {
+            var first = writer.WriteAsync(blocker, 1, Payload("first"));
+            await WaitUntilBlockedAsync(database);
+            var writes = rows.Select((row, i) => writer.WriteAsync(row, i == 3 ? 7 : 1, Payload($"w{i}"))).ToArray();
+            await hold.ReleaseAsync();
+
+            Assert.Equal(2, await first);
+            var versions = await Task.WhenAll(writes);
+            Assert.Null(versions[3]); // its stored version was 1, not 7: its own conflict
+            Assert.All(versions.Where((_, i) => i != 3), v => Assert.Equal(2, v));
+        }
+
+        Assert.Equal(10, writer.LargestBatch); // the ten queued writes went out in one statement
+        Assert.Equal((Text("w0"), 2), await ReadAsync(writer, rows[0]));
+        Assert.Equal((Text("seed"), 1), await ReadAsync(writer, rows[3])); // untouched
+    }
+
+    [Fact]
+    public async Task FirstWrites_AreInsertedInTheSameBatchAsUpdates_AndAFirstWriteOfAnExistingRowIsAConflict()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId);
+        var existing = Row(serviceId, "first:existing");
+        var alsoExisting = Row(serviceId, "first:also-existing");
+        var blocker = Row(serviceId, "first:blocker");
+        await SeedAsync(writer, [existing, alsoExisting, blocker]);
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var held = writer.WriteAsync(blocker, 1, Payload("b"));
+        await WaitUntilBlockedAsync(database);
+        var inserted = writer.WriteAsync(Row(serviceId, "first:new"), null, Payload("new"));
+        var updated = writer.WriteAsync(existing, 1, Payload("updated"));
+        var racedInsert = writer.WriteAsync(alsoExisting, null, Payload("lost")); // another activation created it first
+        await hold.ReleaseAsync();
+
+        Assert.Equal(2, await held);
+        Assert.Equal(1, await inserted);
+        Assert.Equal(2, await updated);
+        Assert.Null(await racedInsert);
+        Assert.Equal(3, writer.LargestBatch);
+        Assert.Equal((Text("updated"), 2), await ReadAsync(writer, existing));
+    }
+
+    [Fact]
+    public async Task WritesQueuedBeyondTheBatchBound_GoInLaterBatches()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId, maxBatchSize: 4);
+        var blocker = Row(serviceId, "bound:blocker");
+        await SeedAsync(writer, [blocker]);
+        var batchesBefore = writer.Batches;
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var held = writer.WriteAsync(blocker, 1, Payload("b"));
+        await WaitUntilBlockedAsync(database);
+        var writes = Enumerable.Range(0, 10).Select(i => writer.WriteAsync(Row(serviceId, $"bound:{i}"), null, Payload("x"))).ToArray();
+        await hold.ReleaseAsync();
+
+        Assert.Equal(2, await held);
+        Assert.All(await Task.WhenAll(writes), v => Assert.Equal(1, v));
+        Assert.Equal(4, writer.LargestBatch);
+        Assert.Equal(1 + 3, writer.Batches - batchesBefore); // 1 held + 4 + 4 + 2
+    }
+
+    [Fact]
+    public async Task TwoSilosWritingTheSameRowsAtOnce_EachRowTakesExactlyOneWrite_AndNeitherBatchFails()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var one = NewWriter(database, serviceId);
+        await using var two = NewWriter(database, serviceId);
+        var rows = Enumerable.Range(0, 40).Select(i => Row(serviceId, $"race:{i}")).ToArray();
+        await SeedAsync(one, rows);
+
+        for (var round = 1; round <= 5; round++)
+        {
+            // Both start from the version they last saw; they queue in opposite orders.
+            var fromOne = rows.Select(row => one.WriteAsync(row, round, Payload($"one{round}"))).ToArray();
+            var fromTwo = rows.Reverse().Select(row => two.WriteAsync(row, round, Payload($"two{round}"))).Reverse().ToArray();
+            var a = await Task.WhenAll(fromOne);
+            var b = await Task.WhenAll(fromTwo);
+            for (var i = 0; i < rows.Length; i++)
+            {
+                Assert.True(a[i] is null != b[i] is null, $"row {i} in round {round}: exactly one writer wins ({a[i]}, {b[i]})");
+                Assert.Equal(round + 1, a[i] ?? b[i]);
+                var (payload, version) = await ReadAsync(one, rows[i]);
+                Assert.Equal(round + 1, version);
+                Assert.Equal(Text(a[i] is null ? $"two{round}" : $"one{round}"), payload);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ABatchThatLosesADeadlock_IsRolledBackAndSentAgain_AndTakesEffect()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId);
+        var (early, late) = TwoRowsInWriteOrder(serviceId, "deadlock");
+        await SeedAsync(writer, [early, late]);
+
+        // Another transaction holds the row the batch locks second; the batch locks the first, then
+        // waits. The other transaction then asks for the first row: a cycle, which PostgreSQL breaks
+        // by aborting the batch (it waited longest, so its deadlock check runs first).
+        await using var hold = await RowHold.TakeAsync(database, late);
+        var writes = new[] { writer.WriteAsync(late, 1, Payload("l")), writer.WriteAsync(early, 1, Payload("e")) };
+        await WaitUntilBlockedAsync(database);
+        await hold.LockAlsoAsync(early);
+        await hold.ReleaseAsync();
+
+        Assert.Equal([2, 2], await Task.WhenAll(writes));
+        Assert.Equal(1, writer.DeadlockRetries);
+        Assert.Equal((Text("e"), 2), await ReadAsync(writer, early));
+    }
+
+    [Fact]
+    public async Task ABatchFailingInAnOutage_FailsEachOfItsWritesAsAFailure_CommitsNone_AndLaterBatchesWorkAgain()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId);
+        var blocker = Row(serviceId, "outage:blocker");
+        var rows = new[] { Row(serviceId, "outage:1"), Row(serviceId, "outage:2") };
+        await SeedAsync(writer, [blocker, .. rows]);
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var alone = writer.WriteAsync(blocker, 1, Payload("alone"));
+        var first = await WaitUntilBlockedAsync(database);
+        var batch = new[] { writer.WriteAsync(rows[0], 1, Payload("lost")), writer.WriteAsync(rows[1], 1, Payload("lost")), writer.WriteAsync(blocker, 1, Payload("lost")) };
+
+        // The connection of the batch in flight dies (as in a database restart): its write fails.
+        await TerminateAsync(database, first);
+        await Assert.ThrowsAnyAsync<Exception>(() => alone);
+
+        // The next batch (three writes) waits on the same row; its connection dies too.
+        await TerminateAsync(database, await WaitUntilBlockedAsync(database, except: first));
+        foreach (var write in batch)
+        {
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => write);
+            Assert.IsNotType<InvalidOperationException>(failure); // a storage failure, not a refusal
+        }
+
+        await hold.ReleaseAsync();
+        Assert.Equal((Text("seed"), 1), await ReadAsync(writer, rows[0])); // nothing of the batch took effect
+        Assert.Equal((Text("seed"), 1), await ReadAsync(writer, blocker));
+        Assert.Equal(2, await writer.WriteAsync(rows[0], 1, Payload("after")));
+    }
+
+    [Fact]
+    public async Task StoppingWithWritesQueued_CommitsThemBeforeItEnds_AndRefusesLaterWrites()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        var writer = NewWriter(database, serviceId);
+        await using var _ = writer;
+        var blocker = Row(serviceId, "stop:blocker");
+        await SeedAsync(writer, [blocker]);
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var held = writer.WriteAsync(blocker, 1, Payload("b"));
+        await WaitUntilBlockedAsync(database);
+        var queued = Enumerable.Range(0, 5).Select(i => writer.WriteAsync(Row(serviceId, $"stop:{i}"), null, Payload("q"))).ToArray();
+        var stopping = writer.StopAsync(CancellationToken.None);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteAsync(Row(serviceId, "stop:late"), null, Payload("late")));
+        Assert.False(stopping.IsCompleted);
+        await hold.ReleaseAsync();
+        await stopping;
+
+        Assert.Equal(2, await held);
+        Assert.All(await Task.WhenAll(queued), v => Assert.Equal(1, v));
+    }
+
+    [Fact]
+    public async Task StoppingWhenShutdownIsCancelled_FailsEveryWriteNotYetCommitted_AndCommitsNone()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        var writer = NewWriter(database, serviceId);
+        await using var _ = writer;
+        var blocker = Row(serviceId, "cancel:blocker");
+        var queuedRow = Row(serviceId, "cancel:queued");
+        await SeedAsync(writer, [blocker, queuedRow]);
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var held = writer.WriteAsync(blocker, 1, Payload("b"));
+        await WaitUntilBlockedAsync(database);
+        var queued = writer.WriteAsync(queuedRow, 1, Payload("q"));
+        using var shutdown = new CancellationTokenSource();
+        var stopping = writer.StopAsync(shutdown.Token);
+        await shutdown.CancelAsync();
+        await stopping;
+
+        await Assert.ThrowsAnyAsync<Exception>(() => held);
+        await Assert.ThrowsAnyAsync<Exception>(() => queued);
+        await hold.ReleaseAsync();
+        await using var reader = NewWriter(database, serviceId);
+        Assert.Equal((Text("seed"), 1), await ReadAsync(reader, blocker));
+        Assert.Equal((Text("seed"), 1), await ReadAsync(reader, queuedRow));
+    }
+
+    [Fact]
+    public async Task AClear_KeepsTheRowAndBumpsItsVersion_SoAnOlderVersionNeverMatchesAgain()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId);
+        var row = Row(serviceId, "clear:1");
+        await SeedAsync(writer, [row]);
+
+        Assert.Equal(2, await writer.WriteAsync(row, 1, payload: null));
+        Assert.Equal((null, 2), await ReadAsync(writer, row));
+        Assert.Null(await writer.WriteAsync(row, 1, Payload("stale")));
+        Assert.Null(await writer.WriteAsync(row, null, Payload("recreated")));
+    }
+
+    private static byte[] Payload(string text) => Encoding.UTF8.GetBytes(Text(text));
+
+    private static string Text(string token) => $"{{\"token\":\"{token}\"}}";
+
+    private static async Task<(string Database, string ServiceId)> NewDatabaseAsync()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("groupcommit");
+        return (database, "gc-" + Guid.NewGuid().ToString("N"));
+    }
+
+    private static GroupCommitLockWriter NewWriter(string database, string serviceId, int maxBatchSize = 256) =>
+        new(OrleansLocksSiloBuilderExtensions.TunedForLocks(database), serviceId, maxBatchSize, NullLogger.Instance);
+
+    private static LockRowKey Row(string serviceId, string key) =>
+        LockRowKey.For(GrainId.Create(StateName, key), StateName, serviceId);
+
+    /// <summary>Two rows, in the order the writer locks them (it sorts a batch by row hash, then key).</summary>
+    private static (LockRowKey Early, LockRowKey Late) TwoRowsInWriteOrder(string serviceId, string prefix)
+    {
+        var a = Row(serviceId, prefix + ":a");
+        var b = Row(serviceId, prefix + ":b");
+        return a.GrainIdHash < b.GrainIdHash ? (a, b) : (b, a);
+    }
+
+    /// <summary>Stores each row at version 1, one write at a time (so no batch of the test's own is larger).</summary>
+    private static async Task SeedAsync(GroupCommitLockWriter writer, IEnumerable<LockRowKey> rows)
+    {
+        foreach (var row in rows)
+        {
+            Assert.Equal(1, await writer.WriteAsync(row, null, Payload("seed")));
+        }
+    }
+
+    private static async Task<(string? Payload, int? Version)> ReadAsync(GroupCommitLockWriter writer, LockRowKey row)
+    {
+        var (payload, version) = await writer.ReadAsync(row);
+        return (payload is null ? null : Encoding.UTF8.GetString(payload), version);
+    }
+
+    /// <summary>Waits until a session of the database other than <paramref name="except"/> waits for a row lock; its pid.</summary>
+    private static async Task<int> WaitUntilBlockedAsync(string database, int? except = null)
+    {
+        var blocked = 0;
+        await Eventually.TrueAsync(
+            async () => (blocked = (await BlockedBackendsAsync(database)).FirstOrDefault(pid => pid != except)) != 0,
+            "a batch waiting for a row lock");
+        return blocked;
+    }
+
+    private static async Task<List<int>> BlockedBackendsAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+            connection);
+        var pids = new List<int>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            pids.Add(reader.GetInt32(0));
+        }
+
+        return pids;
+    }
+
+    private static async Task TerminateAsync(string database, int pid)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var kill = new NpgsqlCommand("SELECT pg_terminate_backend(@pid)", connection);
+        kill.Parameters.AddWithValue("pid", pid);
+        Assert.True((bool)(await kill.ExecuteScalarAsync())!);
+    }
+
+    /// <summary>Row locks taken by another transaction (as another silo's batch would hold them).</summary>
+    private sealed class RowHold : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection _connection;
+        private NpgsqlTransaction? _transaction;
+        private Task? _pending;
+
+        private RowHold(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
+            (_connection, _transaction) = (connection, transaction);
+
+        public static async Task<RowHold> TakeAsync(string database, LockRowKey row)
+        {
+            var connection = new NpgsqlConnection(database);
+            await connection.OpenAsync();
+            var hold = new RowHold(connection, await connection.BeginTransactionAsync());
+            await hold.LockAlsoAsync(row);
+            return hold;
+        }
+
+        public async Task LockAlsoAsync(LockRowKey row)
+        {
+            // Started now, answered when the row is free: a lock the batch may hold must not block the test.
+            var locking = LockAsync(row);
+            await Task.WhenAny(locking, Task.Delay(TimeSpan.FromMilliseconds(50)));
+            _pending = locking;
+        }
+
+        public async Task ReleaseAsync()
+        {
+            if (_pending is { } pending)
+            {
+                await pending;
+            }
+
+            if (_transaction is { } transaction)
+            {
+                _transaction = null;
+                await transaction.RollbackAsync();
+                await transaction.DisposeAsync();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await ReleaseAsync();
+            await _connection.DisposeAsync();
+        }
+
+        private async Task LockAsync(LockRowKey row)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT 1 FROM OrleansStorage
+                 WHERE GrainIdHash = @h AND GrainTypeHash = @t AND ServiceId = @s AND GrainIdExtensionString = @k
+                   FOR UPDATE
+                """,
+                _connection,
+                _transaction);
+            command.Parameters.AddWithValue("h", row.GrainIdHash);
+            command.Parameters.AddWithValue("t", row.GrainTypeHash);
+            command.Parameters.AddWithValue("s", row.ServiceId);
+            command.Parameters.AddWithValue("k", row.KeyExtension!);
+            await command.ExecuteScalarAsync();
+        }
+    }
+}
