@@ -72,6 +72,29 @@ public sealed class SiloHostConfigurationTests
     }
 
     [Fact]
+    public void TheLockRows_OfTheSiloHost_AreWrittenByGroupCommitUnlessConfigurationChoosesTheProvider()
+    {
+        const string database = "--ConnectionStrings:OrleansLocks=Host=127.0.0.1;Port=1;Database=locks";
+        using var byDefault = SiloHost.Build([database]);
+        using var chosen = SiloHost.Build([database, "--OrleansLocks:Storage:Writer=AdoNetProvider", "--OrleansLocks:Storage:MaxBatchSize=32"]);
+
+        Assert.NotNull(byDefault.Services.GetRequiredService<OrleansLocks.Grains.Locking.LockGrainSettings>().GroupCommit);
+        Assert.Equal(256, byDefault.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value.MaxBatchSize);
+        Assert.Null(chosen.Services.GetRequiredService<OrleansLocks.Grains.Locking.LockGrainSettings>().GroupCommit);
+        Assert.Equal(32, chosen.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value.MaxBatchSize);
+    }
+
+    [Fact]
+    public void ABatchBoundOutsideItsRange_IsRefusedNamingTheRule()
+    {
+        using var host = SiloHost.Build(["--OrleansLocks:Storage:MaxBatchSize=0"]);
+
+        // Checked when the silo starts (ValidateOnStart), and whenever the options are first read.
+        var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value);
+        Assert.Contains("MaxBatchSize must be from 1 to 4096", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABlankStorageProviderName_IsRefusedNamingTheRule()
     {
         var ex = Assert.Throws<SiloConfigurationException>(() => SiloHost.Build(["--OrleansLocks:Storage:StorageProviderName= "]));
