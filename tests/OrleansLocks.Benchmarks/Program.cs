@@ -12,7 +12,7 @@ using OrleansLocks.Client;
 using OrleansLocks.Testing;
 
 // dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- [--quick] [--seconds 5] [--out benchmark-results.md]
-//   [--only uncontended|try-held|valid|renew|handoff|drain|memory] [--silo-env NAME=VALUE ...] (for profiling)
+//   [--only uncontended|try-held|valid|renew|handoff|drain|memory|writer] [--silo-env NAME=VALUE ...] (for profiling)
 var options = BenchOptions.Parse(args);
 var lease = TimeSpan.FromMinutes(10);
 var renewal = TimeSpan.FromMinutes(2);
@@ -110,6 +110,13 @@ if (options.Runs("memory"))
 }
 
 var report = bench.Report($"{Machine.Describe()}; PostgreSQL 15 with default durability; command: `dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- {string.Join(' ', args)}`");
+if (options.Runs("writer"))
+{
+    // Last, alone: the silos are idle by now. No Orleans: what one PostgreSQL server takes.
+    var capacity = await WriterCapacity.RunAsync(await postgres.CreateDatabaseAsync("bench_writer"), options.Quick ? [1, 4] : [1, 16, 64, 256], options.Measure);
+    report += $"\n## Lock writes one PostgreSQL server takes (no Orleans)\n\nEach lock renewed in a loop, every write carrying the version the previous one returned: through the silo's group-commit writer, then one prepared versioned UPDATE per write on a pool, same server, same rows.\n\n{capacity}";
+}
+
 Console.WriteLine(report);
 await File.WriteAllTextAsync(options.Out, report);
 Console.WriteLine($"Written to {Path.GetFullPath(options.Out)}");
