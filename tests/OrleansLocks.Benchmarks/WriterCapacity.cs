@@ -49,7 +49,7 @@ internal static class WriterCapacity
             var grouped = await MeasureAsync(rows, versions, measure, async (row, version) => (await writer.WriteAsync(row, version, payload))!.Value);
             var perCommit = (double)(writer.Writes - writesBefore) / Math.Max(1, writer.Batches - batchesBefore);
 
-            await using var source = NpgsqlDataSource.Create(tuned + $";Maximum Pool Size={Math.Max(n, 10)}");
+            await using var source = NpgsqlDataSource.Create(tuned + $";Maximum Pool Size={Math.Max(n, 10)};Timeout=120");
             var single = await MeasureAsync(rows, versions, measure, async (row, version) =>
             {
                 await using var command = source.CreateCommand(SingleUpdate);
