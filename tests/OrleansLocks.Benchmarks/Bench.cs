@@ -7,7 +7,7 @@ using OrleansLocks.Benchmarks.Subjects;
 namespace OrleansLocks.Benchmarks;
 
 /// <summary>The run's parameters: <c>--quick</c> is the seconds-long smoke version CI runs.</summary>
-internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out, string? Only, IReadOnlyDictionary<string, string> SiloEnvironment, int[]? InFlightGiven = null, IReadOnlySet<string>? SubjectsGiven = null)
+internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out, string? Only, IReadOnlyDictionary<string, string> SiloEnvironment, int[]? InFlightGiven = null, IReadOnlySet<string>? SubjectsGiven = null, TimeSpan? WarmUp = null)
 {
     /// <summary>The short names <c>--subjects</c> takes, e.g. <c>--subjects pg,synapse</c>.</summary>
     public static readonly string[] SubjectNames = ["pg", "cohosted", "memory", "synapse", "dlock"];
@@ -40,7 +40,8 @@ internal sealed record BenchOptions(bool Quick, TimeSpan Measure, string Out, st
             throw new ArgumentException($"--subjects takes a comma-separated list of {string.Join(", ", SubjectNames)}; '{unknown}' is none of them.");
         }
 
-        return new BenchOptions(quick, TimeSpan.FromSeconds(seconds), Value("--out") ?? "benchmark-results.md", Value("--only"), siloEnvironment, inFlight, subjects);
+        var warmUp = Value("--warmup") is { } w ? TimeSpan.FromSeconds(double.Parse(w, CultureInfo.InvariantCulture)) : (TimeSpan?)null;
+        return new BenchOptions(quick, TimeSpan.FromSeconds(seconds), Value("--out") ?? "benchmark-results.md", Value("--only"), siloEnvironment, inFlight, subjects, warmUp);
 
         string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
@@ -61,6 +62,29 @@ internal sealed class Bench(BenchOptions options, IReadOnlyList<(string Name, in
     private readonly List<(string Scenario, string Explanation, List<Measurement> Rows)> _results = [];
     private readonly List<string> _notes = [];
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>
+    /// Runs every subject's acquire+release path before anything is measured, all alike: the silos
+    /// start cold (their processes, and the clients in this one, are seconds old), and without this
+    /// the first rows measured, OrleansLocks' at 1 in flight, ran on code still being JIT-compiled
+    /// (at 0.2-0.4x of their warm rate; docs/benchmarks.md, "1 in flight: where the time went").
+    /// </summary>
+    public async Task WarmUpAsync(IEnumerable<IBenchSubject> subjects)
+    {
+        var (busy, single) = options.Quick ? (TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(0.2)) : (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2));
+        foreach (var subject in subjects)
+        {
+            foreach (var (inFlight, duration) in new[] { (Math.Max(16, options.InFlight.Max()), busy), (1, single) })
+            {
+                var prefix = $"w-{_run}-{inFlight}";
+                await LoopAsync(inFlight, duration, async worker =>
+                {
+                    var hold = await subject.TryAcquireAsync($"{prefix}-{worker}") ?? throw new InvalidOperationException("An uncontended lock was held.");
+                    await hold.ReleaseAsync();
+                }, null);
+            }
+        }
+    }
 
     public async Task UncontendedAsync(IEnumerable<IBenchSubject> subjects)
     {
@@ -421,7 +445,7 @@ internal sealed class Bench(BenchOptions options, IReadOnlyList<(string Name, in
     private async Task<Measurement> MeasureAsync(string subject, int inFlight, Func<int, Task> operation)
     {
         // Warm up (connections, activations, JIT), then measure.
-        await LoopAsync(inFlight, TimeSpan.FromMilliseconds(Math.Min(1000, options.Measure.TotalMilliseconds / 3)), operation, null);
+        await LoopAsync(inFlight, options.WarmUp ?? TimeSpan.FromMilliseconds(Math.Min(1000, options.Measure.TotalMilliseconds / 3)), operation, null);
         var latencies = new List<double>[inFlight];
         var before = Cpu();
         var machineBefore = Machine.MachineBusySeconds();

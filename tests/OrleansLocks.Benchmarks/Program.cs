@@ -88,6 +88,11 @@ if (memorySilo is not null)
 }
 
 var bench = new Bench(options, siloProcesses, postgres.PostmasterProcessId ?? 0);
+if (options.Only != "memory")
+{
+    await bench.WarmUpAsync(subjects);
+}
+
 if (options.Runs("uncontended"))
 {
     await bench.UncontendedAsync(subjects);
