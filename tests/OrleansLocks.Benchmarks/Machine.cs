@@ -30,6 +30,17 @@ internal static class Machine
     public static double CpuSecondsBetween(Dictionary<int, double> before, Dictionary<int, double> after) =>
         after.Sum(p => Math.Max(0, p.Value - before.GetValueOrDefault(p.Key)));
 
+    /// <summary>
+    /// CPU seconds the whole machine has been busy so far (all processes, from /proc/stat): compared with
+    /// the processes a measurement involves, it shows whether something else ran meanwhile.
+    /// </summary>
+    public static double MachineBusySeconds()
+    {
+        // cpu  user nice system idle iowait irq softirq steal ...
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new[] { 1, 2, 3, 6, 7, 8 }.Sum(i => long.Parse(fields[i], CultureInfo.InvariantCulture)) / TicksPerSecond;
+    }
+
     /// <summary>Resident memory of a process in bytes (VmRSS).</summary>
     public static long ResidentBytes(int pid)
     {

@@ -12,7 +12,8 @@ using OrleansLocks.Client;
 using OrleansLocks.Testing;
 
 // dotnet run --project tests/OrleansLocks.Benchmarks -c Release -- [--quick] [--seconds 5] [--out benchmark-results.md]
-//   [--only uncontended|try-held|valid|renew|handoff|drain|memory|writer] [--silo-env NAME=VALUE ...] (for profiling)
+//   [--only uncontended|try-held|valid|renew|handoff|drain|memory|writer] [--silo-env NAME=VALUE ...]
+//   [--in-flight 1,16] [--subjects pg,cohosted,memory,synapse,dlock] (for profiling)
 var options = BenchOptions.Parse(args);
 var lease = TimeSpan.FromMinutes(10);
 var renewal = TimeSpan.FromMinutes(2);
@@ -21,6 +22,7 @@ Console.WriteLine($"OrleansLocks benchmarks on {Machine.Describe()}");
 // One PostgreSQL with default durability (fsync on) for every subject.
 await using var postgres = await PostgresServer.StartAsync(durable: true, own: true, maxConnections: 1500);
 var orleansDb = await postgres.CreateDatabaseAsync("bench_orleans");
+var coHostedDb = await postgres.CreateDatabaseAsync("bench_cohosted");
 var synapseDb = await postgres.CreateDatabaseAsync("bench_synapse", applySchema: false);
 var dlockDb = await postgres.CreateDatabaseAsync("bench_dlock", applySchema: false);
 await using (var connection = new NpgsqlConnection(synapseDb))
@@ -53,26 +55,44 @@ await using var pgSilo = await SiloProcess.StartAsync(new Dictionary<string, str
     ["Orleans__AdvertisedIP"] = "127.0.0.1",
 });
 var memoryGateway = FreePort.Next();
-await using var memorySilo = await SiloProcess.StartAsync(new Dictionary<string, string>(leaseSettings)
-{
-    ["ConnectionStrings__OrleansLocks"] = "",
-    ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-    ["Orleans__GatewayPort"] = memoryGateway.ToString(CultureInfo.InvariantCulture),
-});
+await using var memorySilo = options.Includes("memory")
+    ? await SiloProcess.StartAsync(new Dictionary<string, string>(leaseSettings)
+    {
+        ["ConnectionStrings__OrleansLocks"] = "",
+        ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        ["Orleans__GatewayPort"] = memoryGateway.ToString(CultureInfo.InvariantCulture),
+    })
+    : null;
 
 using var pgClient = await StartClientAsync(c => c.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", orleansDb)), "bench");
-using var memoryClient = await StartClientAsync(c => c.UseStaticClustering(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, memoryGateway)), "orleanslocks");
+using var memoryClient = memorySilo is null ? null : await StartClientAsync(c => c.UseStaticClustering(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, memoryGateway)), "orleanslocks");
+
+// The silo that takes its own locks, in this process, on its own database.
+var (coHostedSilo, orleansCoHosted) = options.Includes("cohosted") ? await CoHostedSilo.StartAsync(coHostedDb, lease, renewal) : (null, null);
 
 var orleansPg = new OrleansSubject("OrleansLocks (PostgreSQL)", pgClient.Services.GetRequiredService<ILockProvider>(), pgClient.Services.GetRequiredService<IGrainFactory>());
-var orleansMemory = new OrleansSubject("OrleansLocks (in-memory)", memoryClient.Services.GetRequiredService<ILockProvider>(), memoryClient.Services.GetRequiredService<IGrainFactory>());
+var orleansMemory = memoryClient is null ? null : new OrleansSubject("OrleansLocks (in-memory)", memoryClient.Services.GetRequiredService<ILockProvider>(), memoryClient.Services.GetRequiredService<IGrainFactory>());
 // 500 waiters open up to 500 connections at once in the drain scenario: on 2 cores forking that many
 // backends can take longer than Npgsql's 15 s connect timeout, which once aborted a whole run.
 await using var synapseSource = NpgsqlDataSource.Create(synapseDb + ";Maximum Pool Size=700;Timeout=120");
 var synapse = new SynapseSqlSubject(synapseSource, lease);
 var distributedLock = new DistributedLockSubject(dlockDb + ";Maximum Pool Size=700;Timeout=120");
-IBenchSubject[] subjects = [orleansPg, orleansMemory, synapse, distributedLock];
+IBenchSubject[] subjects = new (string Name, IBenchSubject? Subject)[]
+{
+    ("pg", orleansPg), ("cohosted", orleansCoHosted), ("memory", orleansMemory), ("synapse", synapse), ("dlock", distributedLock),
+}.Where(s => options.Includes(s.Name) && s.Subject is not null).Select(s => s.Subject!).ToArray();
+var siloProcesses = new List<(string, int)> { ("PG silo", pgSilo.ProcessId) };
+if (memorySilo is not null)
+{
+    siloProcesses.Add(("in-memory silo", memorySilo.ProcessId));
+}
 
-var bench = new Bench(options, [pgSilo.ProcessId, memorySilo.ProcessId], postgres.PostmasterProcessId ?? 0);
+var bench = new Bench(options, siloProcesses, postgres.PostmasterProcessId ?? 0);
+if (options.Only != "memory")
+{
+    await bench.WarmUpAsync(subjects);
+}
+
 if (options.Runs("uncontended"))
 {
     await bench.UncontendedAsync(subjects);
@@ -100,7 +120,14 @@ if (options.Runs("handoff"))
 
 if (options.Runs("drain"))
 {
-    await bench.DrainAsync(subjects, pgClient.Services.GetRequiredService<IGrainFactory>(), memoryClient.Services.GetRequiredService<IGrainFactory>(), synapseSource.Clear);
+    await bench.DrainAsync(subjects, synapseSource.Clear);
+}
+
+// The co-hosted silo stops before the memory scenario, whose managed-heap breakdown hosts a silo in this process too.
+if (coHostedSilo is not null)
+{
+    await coHostedSilo.StopAsync();
+    coHostedSilo.Dispose();
 }
 
 if (options.Runs("memory"))

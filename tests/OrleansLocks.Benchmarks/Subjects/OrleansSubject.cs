@@ -2,10 +2,16 @@ using OrleansLocks.Client;
 
 namespace OrleansLocks.Benchmarks.Subjects;
 
-/// <summary>OrleansLocks through its client library, against a silo in another process.</summary>
+/// <summary>
+/// OrleansLocks through its client library: against a silo in another process (an Orleans client), or
+/// inside the silo that hosts the grains (co-hosted).
+/// </summary>
 internal sealed class OrleansSubject(string name, ILockProvider locks, IGrainFactory grains) : IBenchSubject
 {
     public string Name => name;
+
+    /// <summary>The grains this subject's locks live in (to ask a lock how many wait).</summary>
+    public IGrainFactory Grains => grains;
 
     public async Task<IBenchHold?> TryAcquireAsync(string key) =>
         await locks.TryAcquireAsync("bench", key) is { } handle ? new Hold(handle) : null;

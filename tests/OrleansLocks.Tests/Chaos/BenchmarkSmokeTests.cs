@@ -18,7 +18,7 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         output.WriteLine(console);
 
         var summary = await File.ReadAllTextAsync(report);
-        foreach (var subject in new[] { "OrleansLocks (PostgreSQL)", "OrleansLocks (in-memory)", "Synapse SQL (Npgsql)", "DistributedLock.Postgres" })
+        foreach (var subject in new[] { "OrleansLocks (PostgreSQL)", "OrleansLocks co-hosted (PostgreSQL)", "OrleansLocks (in-memory)", "Synapse SQL (Npgsql)", "DistributedLock.Postgres" })
         {
             Assert.Contains($"| {subject} |", summary, StringComparison.Ordinal);
         }
