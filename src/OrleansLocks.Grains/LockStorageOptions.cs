@@ -43,6 +43,14 @@ public sealed class LockStorageOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
+    /// How many batch statements <see cref="PostgresLockWriter.GroupCommit"/> keeps in flight at once,
+    /// each on its own connection: while one commits, the next can already go out. From 1 to 64.
+    /// </summary>
+    /// <value>The default is 2.</value>
+    [ValueRange(1, 64, ErrorMessage = "{0} must be from 1 to 64 batches (was {1}).")]
+    public int MaxConcurrentBatches { get; set; } = 2;
+
+    /// <summary>
     /// Whether the silo applies the schema in <c>sql/orleans-locks.sql</c> at start-up (idempotent,
     /// serialised between silos by an advisory lock). Only with a <see cref="ConnectionString"/>.
     /// </summary>

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orleans.Hosting;
+using OrleansLocks.Grains;
 using OrleansLocks.Grains.Storage;
 
 namespace OrleansLocks.Benchmarks;
@@ -37,7 +38,7 @@ internal static class WriterCapacity
         foreach (var n in inFlight)
         {
             var serviceId = $"capacity-{n}-{Guid.NewGuid():N}";
-            await using var writer = new GroupCommitLockWriter(tuned, serviceId, 256, NullLogger.Instance);
+            await using var writer = new GroupCommitLockWriter(tuned, serviceId, 256, NullLogger.Instance, new LockStorageOptions().MaxConcurrentBatches);
             var rows = Enumerable.Range(0, n).Select(i => LockRowKey.For(GrainId.Create(StateName, $"capacity:{i}"), StateName, serviceId)).ToArray();
             var versions = new int[n];
             for (var i = 0; i < n; i++)

@@ -87,6 +87,7 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly int _maxBatchSize;
+    private readonly int _maxConcurrentBatches;
     private readonly ILogger _logger;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abort = new();
@@ -102,9 +103,12 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     /// <param name="serviceId">The Orleans service id, a key column of every row.</param>
     /// <param name="maxBatchSize">The most writes in one statement.</param>
     /// <param name="logger">Where batch failures and deadlock retries are logged.</param>
-    public GroupCommitLockWriter(string connectionString, string serviceId, int maxBatchSize, ILogger logger)
+    /// <param name="maxConcurrentBatches">How many batch statements may be in flight at once (each on its own connection).</param>
+    public GroupCommitLockWriter(string connectionString, string serviceId, int maxBatchSize, ILogger logger, int maxConcurrentBatches = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentBatches, 1);
+        _maxConcurrentBatches = maxConcurrentBatches;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         ServiceId = serviceId;
         _maxBatchSize = maxBatchSize;
@@ -197,12 +201,19 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
 
     private async Task FlushLoopAsync()
     {
-        var batch = new List<PendingWrite>(_maxBatchSize);
+        var inFlight = new List<Task>(_maxConcurrentBatches);
         var inBatch = new HashSet<LockRowKey>();
         var deferred = new Queue<PendingWrite>();
         while (deferred.Count > 0 || await _queue.Reader.WaitToReadAsync())
         {
-            batch.Clear();
+            // Up to _maxConcurrentBatches statements are in flight; the next batch forms from what
+            // waits when one of them returns (or at once, while fewer are out).
+            if (inFlight.Count == _maxConcurrentBatches)
+            {
+                inFlight.Remove(await Task.WhenAny(inFlight));
+            }
+
+            var batch = new List<PendingWrite>();
             inBatch.Clear();
 
             // Writes held back from the previous batch go first. One row is written at most once per
@@ -218,8 +229,13 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
                 Take(write, batch, inBatch, deferred);
             }
 
-            await CommitAsync(batch);
+            if (batch.Count > 0)
+            {
+                inFlight.Add(CommitAsync(batch));
+            }
         }
+
+        await Task.WhenAll(inFlight);
     }
 
     private static void Take(PendingWrite write, List<PendingWrite> batch, HashSet<LockRowKey> inBatch, Queue<PendingWrite> deferred)

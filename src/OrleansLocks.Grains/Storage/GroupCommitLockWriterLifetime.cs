@@ -43,7 +43,8 @@ internal sealed class GroupCommitLockWriterLifetime(
                     Orleans.Hosting.OrleansLocksSiloBuilderExtensions.TunedForLocks(connectionString),
                     cluster.Value.ServiceId,
                     options.MaxBatchSize,
-                    loggers.CreateLogger<GroupCommitLockWriter>());
+                    loggers.CreateLogger<GroupCommitLockWriter>(),
+                    options.MaxConcurrentBatches);
             }
         }
     }

@@ -104,6 +104,32 @@ public sealed class GroupCommitLockWriterTests
     }
 
     [Fact]
+    public async Task WithTwoBatchesInFlight_ABlockedBatchDoesNotHoldUpTheNext_AndWritesQueueOnlyWhenBothAreOut()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        await using var writer = NewWriter(database, serviceId, maxConcurrentBatches: 2);
+        var blocker = Row(serviceId, "two:blocker");
+        await SeedAsync(writer, [blocker]);
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var first = writer.WriteAsync(blocker, 1, Payload("first"));
+        var firstPid = await WaitUntilBlockedAsync(database);
+        Assert.Equal(1, await writer.WriteAsync(Row(serviceId, "two:free"), null, Payload("free"))); // the second slot
+        Assert.False(first.IsCompleted);
+
+        var second = writer.WriteAsync(blocker, 1, Payload("second")); // same version as the first: one of them loses
+        await WaitUntilBlockedAsync(database, except: firstPid);
+        var queued = Enumerable.Range(0, 5).Select(i => writer.WriteAsync(Row(serviceId, $"two:{i}"), null, Payload("q"))).ToArray();
+        await hold.ReleaseAsync();
+
+        Assert.Equal(2, await first);
+        Assert.Null(await second); // it waited for the first's row lock, then found the version moved
+        Assert.All(await Task.WhenAll(queued), v => Assert.Equal(1, v));
+        Assert.Equal(5, writer.LargestBatch);
+        Assert.Equal((Text("first"), 2), await ReadAsync(writer, blocker));
+    }
+
+    [Fact]
     public async Task TwoSilosWritingTheSameRowsAtOnce_EachRowTakesExactlyOneWrite_AndNeitherBatchFails()
     {
         var (database, serviceId) = await NewDatabaseAsync();
@@ -259,8 +285,9 @@ public sealed class GroupCommitLockWriterTests
         return (database, "gc-" + Guid.NewGuid().ToString("N"));
     }
 
-    private static GroupCommitLockWriter NewWriter(string database, string serviceId, int maxBatchSize = 256) =>
-        new(OrleansLocksSiloBuilderExtensions.TunedForLocks(database), serviceId, maxBatchSize, NullLogger.Instance);
+    /// <summary>A writer; one batch in flight unless asked (so that writes queued behind a held batch form the next one).</summary>
+    private static GroupCommitLockWriter NewWriter(string database, string serviceId, int maxBatchSize = 256, int maxConcurrentBatches = 1) =>
+        new(OrleansLocksSiloBuilderExtensions.TunedForLocks(database), serviceId, maxBatchSize, NullLogger.Instance, maxConcurrentBatches);
 
     private static LockRowKey Row(string serviceId, string key) =>
         LockRowKey.For(GrainId.Create(StateName, key), StateName, serviceId);
