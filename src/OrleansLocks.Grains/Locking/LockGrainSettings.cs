@@ -8,9 +8,11 @@ namespace OrleansLocks.Grains.Locking;
 
 /// <summary>
 /// What every lock activation of the silo is configured with, in one place: the lease, wait and
-/// storage option values, the clock and the registry of activations with open waits. One per silo.
+/// storage option values, the clock, the registry of activations with open waits and the expiry
+/// schedule. One per silo, shared by every activation (memory per held lock counts).
 /// </summary>
 internal sealed class LockGrainSettings(
+    ExpirySchedule expiry,
     IOptions<LockLeaseOptions> lease,
     IOptions<LockStorageOptions> storage,
     IOptions<LockWaitOptions> wait,
@@ -19,6 +21,9 @@ internal sealed class LockGrainSettings(
 {
     /// <summary>The silo's clock.</summary>
     public TimeProvider Time { get; } = time;
+
+    /// <summary>The silo's schedule of lock deadlines (expiries, the lines' deadlines).</summary>
+    public ExpirySchedule Expiry { get; } = expiry;
 
     /// <summary>The activations with open waits, and whether the silo is stopping.</summary>
     public OpenWaitRegistry OpenWaits { get; } = openWaits;
