@@ -60,6 +60,23 @@ public abstract class ExpiryScheduleClusterTests(LockCluster cluster)
         await Eventually.TrueAsync(() => schedule.DueAt(GrainIdOf(id)) is null, "the freed lock left the schedule");
     }
 
+    [Fact]
+    public async Task ManyLeasesEndingInOneTick_AreAllFreed_WithNoCaller()
+    {
+        var ids = Enumerable.Range(0, 200).Select(_ => NewLock()).ToList();
+        await Task.WhenAll(ids.Select(id => Grain(id).TryAcquire("w")));
+
+        cluster.Advance(Lease);
+
+        await Eventually.TrueAsync(
+            async () => (await Task.WhenAll(ids.Select(cluster.StoredStateAsync))).All(state => state.Token is null),
+            "every expired lock was freed by the schedule");
+        foreach (var id in ids)
+        {
+            Assert.Null(await Grain(id).GetInfo());
+        }
+    }
+
     private ILockGrain Grain(LockId id) => cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey());
 
     private static GrainId GrainIdOf(LockId id) => GrainId.Create("orleanslocks.lock", id.ToGrainKey());
