@@ -25,7 +25,7 @@ internal sealed class LockGrain(IGrainContext context, LockGrainSettings setting
     public async Task<LockInfo?> GetInfo()
     {
         var state = await ReadCurrentAsync();
-        return state.Writer is { } holder && holder.IsLiveAt(NowMs()) ? LeaseBook.ToInfo(holder, Line.Count) : null;
+        return state.Writer is { } holder && holder.IsLiveAt(NowMs()) ? LeaseBook.ToInfo(holder, CountWaiting()) : null;
     }
 
     protected override bool Accepts(LockKind kind) => kind == LockKind.Plain;

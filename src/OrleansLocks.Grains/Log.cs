@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "A waiter of lock {LockId} gave up after it was granted; its grant (fencing token {FencingToken}) is released")]
     public static partial void GrantReturned(ILogger logger, LockId lockId, long fencingToken);
 
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The expiry schedule's call to lock {GrainId} failed ({Failures} in a row); it calls again in {RetryMs} ms")]
+    public static partial void DueCallFailed(ILogger logger, Exception exception, string grainId, int failures, long retryMs);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "OrleansLocks is using in-memory storage: locks do not survive a silo restart. Set ConnectionStrings:OrleansLocks to use PostgreSQL.")]
     public static partial void InMemoryStorage(ILogger logger);
 

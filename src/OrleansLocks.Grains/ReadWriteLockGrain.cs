@@ -28,7 +28,7 @@ internal sealed class ReadWriteLockGrain(IGrainContext context, LockGrainSetting
         var now = NowMs();
         var writer = state.Writer is { } w && w.IsLiveAt(now) ? LeaseBook.ToInfo(w, 0) : null;
         var readers = (state.Readers ?? []).Where(r => r.IsLiveAt(now)).Select(r => LeaseBook.ToInfo(r, 0)).ToList();
-        return new ReadWriteLockInfo(writer, readers, Line.CountWaiting(LockKind.Write), Line.CountWaiting(LockKind.Read));
+        return new ReadWriteLockInfo(writer, readers, CountWaiting(LockKind.Write), CountWaiting(LockKind.Read));
     }
 
     protected override bool Accepts(LockKind kind) => kind is LockKind.Read or LockKind.Write;

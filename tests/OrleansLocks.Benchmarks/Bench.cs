@@ -336,7 +336,7 @@ internal sealed class Bench(BenchOptions options, IReadOnlyList<(string Name, in
             text.AppendLine();
             text.AppendLine("## Memory per held lock");
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"{count:N0} locks held at once on the PostgreSQL silo (acquired in {seconds:F1} s at 64 in flight): silo resident memory {idle / 1048576.0:F0} MiB idle, {held / 1048576.0:F0} MiB with them held: **{perLock / 1024:F2} KiB per held lock** (target under 3 KB). Synapse keeps a lock as a row only; DistributedLock needs a PostgreSQL connection per held lock, so neither has a comparable figure.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{count:N0} locks held at once on the PostgreSQL silo ({SiloGcMode()}; acquired in {seconds:F1} s at 64 in flight): silo resident memory {idle / 1048576.0:F0} MiB idle, {held / 1048576.0:F0} MiB with them held: **{perLock / 1024:F2} KiB per held lock** (target under 3 KB). Synapse keeps a lock as a row only; DistributedLock needs a PostgreSQL connection per held lock, so neither has a comparable figure.");
             if (MemoryBreakdown is { } breakdown)
             {
                 text.AppendLine();
@@ -361,6 +361,13 @@ internal sealed class Bench(BenchOptions options, IReadOnlyList<(string Name, in
     }
 
     private (int Count, long Idle, long Held, double PerLock, double Seconds)? _memory;
+
+    /// <summary>The silo's GC mode: the Silo host's default (server GC) unless the run set one with --silo-env.</summary>
+    private string SiloGcMode()
+    {
+        var set = options.SiloEnvironment.Where(e => e.Key.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) || e.Key.StartsWith("DOTNET_gc", StringComparison.Ordinal)).Select(e => $"{e.Key}={e.Value}").ToList();
+        return set.Count == 0 ? "the Silo host's default GC: server GC" : $"GC settings {string.Join(", ", set)}";
+    }
 
     /// <summary>The managed-heap breakdown of a held lock (<see cref="Benchmarks.MemoryBreakdown"/>), if measured.</summary>
     public string? MemoryBreakdown { get; set; }

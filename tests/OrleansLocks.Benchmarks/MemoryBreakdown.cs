@@ -10,8 +10,9 @@ namespace OrleansLocks.Benchmarks;
 /// <summary>
 /// Where the memory of a held lock goes: managed heap per activation in a silo hosted in this
 /// process (same Orleans, same lock grains, same PostgreSQL storage as the Silo host), for an
-/// empty grain, an empty grain with one grain timer, a free lock grain, and a held one. The
-/// differences split a held lock into Orleans' activation, the expiry timer, and our own state.
+/// empty grain, a free lock grain, and a held one. The differences split a held lock into Orleans'
+/// activation and our own part (the grain, its state and its entry in the silo's expiry schedule).
+/// A held lock has no grain timer: the silo's one schedule frees it at its expiry.
 /// </summary>
 internal static class MemoryBreakdown
 {
@@ -32,7 +33,6 @@ internal static class MemoryBreakdown
         var rows = new List<(string What, double Bytes)>
         {
             ("an empty grain's activation", await PerActivationAsync(count, i => grains.GetGrain<IEmptyBenchGrain>($"{run}-e{i}").Ping())),
-            ("an empty grain with one grain timer", await PerActivationAsync(count, i => grains.GetGrain<IEmptyBenchGrain>($"{run}-t{i}").Arm())),
             ("a free lock (activated by GetInfo)", await PerActivationAsync(count, i => grains.GetGrain<ILockGrain>(LockId.Create("free", $"{run}-{i}").ToGrainKey()).GetInfo())),
             ("a held lock (TryAcquire)", await PerActivationAsync(count, async i =>
             {
@@ -54,9 +54,9 @@ internal static class MemoryBreakdown
             text.AppendLine(CultureInfo.InvariantCulture, $"| {what} | {bytes:F0} |");
         }
 
-        var (empty, timer, held) = (rows[0].Bytes, rows[1].Bytes - rows[0].Bytes, rows[3].Bytes);
+        var (empty, held) = (rows[0].Bytes, rows[2].Bytes);
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Of a held lock's {held:F0} B: Orleans' activation {empty:F0} B, the expiry grain timer {timer:F0} B, the lock grain and its state {held - empty - timer:F0} B.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Of a held lock's {held:F0} B: Orleans' activation {empty:F0} B; the lock grain, its state and its expiry schedule entry {held - empty:F0} B.");
         return text.ToString();
     }
 
@@ -95,18 +95,9 @@ internal static class MemoryBreakdown
 public interface IEmptyBenchGrain : IGrainWithStringKey
 {
     Task Ping();
-
-    /// <summary>Registers one grain timer (due in an hour), as a held lock has for its expiry.</summary>
-    Task Arm();
 }
 
 internal sealed class EmptyBenchGrain : Grain, IEmptyBenchGrain
 {
     public Task Ping() => Task.CompletedTask;
-
-    public Task Arm()
-    {
-        this.RegisterGrainTimer(_ => Task.CompletedTask, new GrainTimerCreationOptions(TimeSpan.FromHours(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
-        return Task.CompletedTask;
-    }
 }

@@ -95,6 +95,15 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());
         services.TryAddSingleton<OpenWaitRegistry>();
+        services.TryAddSingleton(sp =>
+        {
+            var grains = sp.GetRequiredService<IGrainFactory>();
+            return new ExpirySchedule(
+                sp.GetRequiredService<TimeProvider>(),
+                lockId => grains.GetGrain<ILockDue>(lockId).OnDue(),
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ExpirySchedule>>());
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, ExpirySchedule>(sp => sp.GetRequiredService<ExpirySchedule>()));
         services.TryAddSingleton<LockGrainSettings>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OpenWaitRegistry>(sp => sp.GetRequiredService<OpenWaitRegistry>()));
         return services;

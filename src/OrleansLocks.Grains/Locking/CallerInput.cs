@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace OrleansLocks.Grains.Locking;
 
 /// <summary>The rules for what callers pass to a lock grain besides tokens: owner names, waiter ids and attempt ids.</summary>
@@ -6,12 +8,24 @@ internal static class CallerInput
     /// <summary>The longest waiter or attempt id.</summary>
     public const int MaxIdLength = 64;
 
+    // Owners are few (one per process that takes locks) and every holder keeps one, while each call
+    // brings its own copy of the string: held locks share one copy per owner name (memory per held
+    // lock counts). Bounded, so callers inventing owner names cannot grow it without end.
+    private const int MaxSharedOwners = 4096;
+
+    private static readonly ConcurrentDictionary<string, string> SharedOwners = new(StringComparer.Ordinal);
+
     /// <summary>The owner to record: <paramref name="owner"/>, else the caller's request context, else <see cref="LockOwner.Unknown"/>; validated.</summary>
     public static string ResolveOwner(string? owner)
     {
         owner ??= RequestContext.Get(LockRequestContext.OwnerKey) as string ?? LockOwner.Unknown;
         LockOwner.Validate(owner);
-        return owner;
+        if (SharedOwners.TryGetValue(owner, out var shared))
+        {
+            return shared;
+        }
+
+        return SharedOwners.Count < MaxSharedOwners ? SharedOwners.GetOrAdd(owner, owner) : owner;
     }
 
     /// <summary>Refuses a waiter id that breaks the id rule.</summary>

@@ -7,7 +7,8 @@ namespace OrleansLocks.Grains.Locking;
 /// <summary>
 /// What plain and read/write lock grains share: one activation of one lock, which orchestrates its
 /// rules (<see cref="LeaseBook"/>), its line of waiters (<see cref="WaiterLine"/>) and its versioned
-/// store (<see cref="ILockStore"/>), and owns the one timer that expires leases and serves the line.
+/// store (<see cref="ILockStore"/>), and tells the silo's <see cref="ExpirySchedule"/> when it is next
+/// due (a lease's expiry, a deadline of the line), so that expiry needs no caller.
 /// </summary>
 /// <remarks>
 /// <para>Every change (grant, renewal, release, expiry, hand-off to waiters) is one versioned write
@@ -17,46 +18,57 @@ namespace OrleansLocks.Grains.Locking;
 /// <para>Time is the silo's <see cref="TimeProvider"/>. <see cref="ILeaseGrain.Wait"/> interleaves
 /// with other calls (it stays open for up to the poll interval), so every read-modify-write runs
 /// inside <see cref="InGateAsync"/>.</para>
+/// <para>Memory per held lock counts (a silo may hold hundreds of thousands): an activation keeps only
+/// its ledger, its id, its gate and its due time; the settings are the silo's one object, and the
+/// line of waiters and the gate's queue are created on first use. No timer keeps the activation
+/// alive: idle collection may deactivate a held lock, and the schedule's call reactivates it when due
+/// (its waiters, held in memory, join the next activation's line as they call again).</para>
 /// </remarks>
-internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
+internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget, ILockDue, ILockLedgerOwner
 {
-    private readonly LockGrainSettings _settings;
+    // _dueAt before the activation told the schedule anything (so its first word is always said).
+    private const long DueUnknown = long.MinValue;
+
+    // _dueAt when nothing is due.
+    private const long NothingDue = long.MaxValue;
+
     private readonly LockLedger _ledger;
-    private readonly WaiterLine _line;
-    private readonly LockId? _id;
-    private readonly string? _idError;
-    private readonly ILogger _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // default (Name null) when the grain key breaks the rules: refused on every call.
+    private readonly LockId _id;
+
+    // Mutable struct: never copy it, always use the field.
+    private ActivationGate _gate;
 
     // Set when this activation has asked to be deactivated. Orleans deactivates it only once no call
     // is running, so from then on a Wait answers at once instead of opening a call that would keep
     // the activation (and every call queued behind its deactivation) waiting.
     private bool _goingAway;
 
-    private IGrainTimer? _timer;
+    // What this activation last told the schedule: the due time, NothingDue, or DueUnknown.
+    private long _dueAt = DueUnknown;
 
     protected LeaseGrain(IGrainContext context, LockGrainSettings settings, ILogger logger, string stateName)
     {
-        _settings = settings;
-        _logger = logger;
-        _line = new WaiterLine(settings.MaxWaiters, settings.WaiterTimeoutMs);
-        _ledger = new LockLedger(settings.OpenStore(context, stateName, logger), _line, settings.LeaseMs, logger, Reschedule, DropActivation);
-        try
+        _ledger = new LockLedger(settings.OpenStore(context, stateName, logger), settings, logger, this);
+        if (LockId.TryParse(context.GrainId.Key.ToString()!, out var id))
         {
-            _id = LockId.Parse(context.GrainId.Key.ToString()!);
-        }
-        catch (ArgumentException ex)
-        {
-            // Refused again on every call (the client library refuses it before any network call).
-            _idError = ex.Message;
+            _id = id.Value;
         }
     }
 
     /// <summary>The state this activation answers from.</summary>
     protected LockState State => _ledger.Current;
 
-    /// <summary>The line of waiters (read only by the derived grains' info).</summary>
-    protected WaiterLine Line => _line;
+    private LockGrainSettings Settings => _ledger.Settings;
+
+    private ILogger Logger => _ledger.Logger;
+
+    /// <summary>How many wait in line (for the derived grains' info).</summary>
+    protected int CountWaiting() => _ledger.Line?.Count ?? 0;
+
+    /// <summary>How many wait in line for <paramref name="kind"/> (for the derived grains' info).</summary>
+    protected int CountWaiting(LockKind kind) => _ledger.Line?.CountWaiting(kind) ?? 0;
 
     /// <summary>Whether this lock type takes <paramref name="kind"/> (plain locks: Plain; read/write locks: Read and Write).</summary>
     protected abstract bool Accepts(LockKind kind);
@@ -71,7 +83,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
                 return null;
             }
 
-            _line.ForgetUnconfirmed(token);
+            _ledger.Line?.ForgetUnconfirmed(token);
             var book = _ledger.Open(id, now);
             var renewed = book.Renew(token, now)!;
             await _ledger.CommitAsync(book, "renew", id, now);
@@ -89,11 +101,11 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
                 return false;
             }
 
-            _line.ForgetUnconfirmed(token);
+            _ledger.Line?.ForgetUnconfirmed(token);
             var book = _ledger.Open(id, now);
             book.Remove(token);
             await _ledger.CommitAsync(book, "release", id, now);
-            Log.Released(_logger, id, holder.FencingToken);
+            Log.Released(Logger, id, holder.FencingToken);
             return true;
         });
     }
@@ -114,7 +126,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             throw new ArgumentException($"This lock does not take {kind} holds: plain locks (ILockGrain) take LockKind.Plain, read/write locks (IReadWriteLockGrain) take LockKind.Read and LockKind.Write.", nameof(kind));
         }
 
-        if (_settings.OpenWaits.IsStopping)
+        if (Settings.OpenWaits.IsStopping)
         {
             throw new SiloUnavailableException($"This silo is stopping; wait for lock '{_id}' again (the call is retried on the lock's next activation).");
         }
@@ -128,10 +140,8 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
                 return (granted, null);
             }
 
-            _settings.OpenWaits.Add(this, TaskScheduler.Current);
-            var opened = _line.OpenCall(waiter, now);
-            Reschedule();
-            return (null, opened);
+            Settings.OpenWaits.Add(this, TaskScheduler.Current);
+            return (null, _ledger.OpenLine().OpenCall(waiter, now));
         }, skipIf: () => _goingAway);
         if (call is null)
         {
@@ -142,7 +152,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         {
             // The call ends by its own timer, not by a grain message: a message could sit behind the
             // activation's deactivation, which itself waits for this call to end.
-            return await call.Task.WaitAsync(_settings.PollInterval, _settings.Time);
+            return await call.Task.WaitAsync(Settings.PollInterval, Settings.Time);
         }
         catch (TimeoutException)
         {
@@ -152,7 +162,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             }
 
             // "Not yet": the waiter keeps its place; a grant made before its next call waits for it.
-            if (_line.EndCall(waiterId, call, NowMs()))
+            if (_ledger.Line?.EndCall(waiterId, call, NowMs()) == true)
             {
                 Reschedule();
             }
@@ -166,8 +176,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         LockToken.Validate(token);
         return InGateAsync((_, now) =>
         {
-            _line.ForgetUnconfirmed(token);
-            Reschedule();
+            _ledger.Line?.ForgetUnconfirmed(token);
             return Task.FromResult(LeaseBook.FindByToken(State, token) is { } holder && holder.IsLiveAt(now));
         });
     }
@@ -177,12 +186,12 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         CallerInput.ValidateWaiterId(waiterId);
         return InGateAsync(async (id, now) =>
         {
-            _line.Leave(waiterId, now);
+            _ledger.OpenLine().Leave(waiterId, now);
             var book = _ledger.Open(id, now);
             if (LeaseBook.FindLiveByAcquireId(book.Next, waiterId, now) is { } holder)
             {
                 book.Remove(holder.Token);
-                Log.GrantReturned(_logger, id, holder.FencingToken);
+                Log.GrantReturned(Logger, id, holder.FencingToken);
             }
 
             await _ledger.CommitIfChangedAsync(book, "release", id, now);
@@ -198,7 +207,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             return true;
         }
 
-        if (State.Holders.Any() || !_line.IsIdle || !_ledger.RecordExists || !(State.FreedAt + _settings.RetentionMs <= now))
+        if (State.Holders.Any() || _ledger.Line?.IsIdle == false || !_ledger.RecordExists || !(State.FreedAt + Settings.RetentionMs <= now))
         {
             return false;
         }
@@ -212,10 +221,45 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         return true;
     });
 
+    public Task OnDue() => InGateAsync(async (id, now) =>
+    {
+        // The schedule took the entry that made this call: whatever is due next must be told anew.
+        _dueAt = DueUnknown;
+        if (_ledger.Line is { } line)
+        {
+            foreach (var _ in line.ReapSilent(now))
+            {
+                Log.WaiterGone(Logger, id);
+            }
+        }
+
+        var book = _ledger.Open(id, now);
+        foreach (var grant in _ledger.Line?.TakeBackUnconfirmed(now) ?? [])
+        {
+            // Granted but never confirmed: the waiter's process is presumed dead, so the grant is
+            // taken back (nobody would renew it) and the lock goes to the next in line.
+            book.Remove(grant.Token);
+            Log.GrantTakenBack(Logger, id, grant.FencingToken);
+        }
+
+        // A failed write reaches the schedule, which calls again later (leases are over by time
+        // regardless, and the sweep is the backstop).
+        await _ledger.CommitIfChangedAsync(book, "expire", id, now);
+        return true;
+    });
+
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _line.AnswerAll();
-        _settings.OpenWaits.Remove(this);
+        _ledger.Line?.AnswerAll();
+        Settings.OpenWaits.Remove(this);
+
+        // The line goes with the activation (its waiters join the next one as they call again), so
+        // only the stored holders' expiry stays due; the schedule's call then reactivates the lock.
+        if (_ledger.IsLoaded)
+        {
+            TellSchedule(State.Holders.Select(h => (long?)h.ExpiresAt).Min());
+        }
+
         return Task.CompletedTask;
     }
 
@@ -227,7 +271,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     internal void GoAway()
     {
         _goingAway = true;
-        _line.AnswerAll();
+        _ledger.Line?.AnswerAll();
     }
 
     /// <summary>Grants <paramref name="kind"/> now if the lock allows it and nobody waits; else null.</summary>
@@ -243,7 +287,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
                 return LeaseBook.ToLease(mine);
             }
 
-            if (!LeaseBook.CanGrantNow(State, kind, now, anyoneWaiting: _line.Count > 0))
+            if (!LeaseBook.CanGrantNow(State, kind, now, anyoneWaiting: CountWaiting() > 0))
             {
                 return null;
             }
@@ -251,7 +295,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
             var book = _ledger.Open(id, now);
             var holder = book.Grant(kind, resolvedOwner, acquireId, now);
             await _ledger.CommitAsync(book, "acquire", id, now);
-            Log.Granted(_logger, id, resolvedOwner, holder.FencingToken);
+            Log.Granted(Logger, id, resolvedOwner, holder.FencingToken);
             return (LockLease?)LeaseBook.ToLease(holder);
         });
     }
@@ -263,10 +307,19 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         return State;
     }
 
-    protected long NowMs() => _settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
+    protected long NowMs() => Settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The lock this activation is, or the rule its key breaks (checked first by every operation).</summary>
-    private LockId EnsureValidId() => _id ?? throw new ArgumentException(_idError);
+    private LockId EnsureValidId()
+    {
+        if (_id.Name is null)
+        {
+            // Rare (the client library refuses such keys before any network call): parse again for the rule it breaks.
+            LockId.Parse(GrainContext.GrainId.Key.ToString()!);
+        }
+
+        return _id;
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> alone among this activation's changes, on the loaded state, with
@@ -275,7 +328,7 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     private async Task<T> InGateAsync<T>(Func<LockId, long, Task<T>> work, Func<bool>? skipIf = null)
     {
         var id = EnsureValidId();
-        await _gate.WaitAsync(CancellationToken.None);
+        await _gate.EnterAsync();
         try
         {
             if (skipIf?.Invoke() == true)
@@ -288,7 +341,9 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
         }
         finally
         {
-            _gate.Release();
+            // Once per change, at its end: the state and the line are as this change left them.
+            ScheduleNextDue();
+            _gate.Exit();
         }
     }
 
@@ -298,58 +353,52 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget
     /// </summary>
     private void DropActivation()
     {
-        _line.ForgetAll();
+        _ledger.Line?.ForgetAll();
         _goingAway = true;
         DeactivateOnIdle();
     }
 
-    private Task OnTimerAsync(CancellationToken cancellationToken) => InGateAsync(async (id, now) =>
-    {
-        try
-        {
-            foreach (var _ in _line.ReapSilent(now))
-            {
-                Log.WaiterGone(_logger, id);
-            }
-
-            var book = _ledger.Open(id, now);
-            foreach (var grant in _line.TakeBackUnconfirmed(now))
-            {
-                // Granted but never confirmed: the waiter's process is presumed dead, so the grant is
-                // taken back (nobody would renew it) and the lock goes to the next in line.
-                book.Remove(grant.Token);
-                Log.GrantTakenBack(_logger, id, grant.FencingToken);
-            }
-
-            await _ledger.CommitIfChangedAsync(book, "expire", id, now);
-        }
-        catch (LockStorageException)
-        {
-            // Already logged; leases are over by time regardless, and the sweep retries the write.
-        }
-
-        return true;
-    }, skipIf: () => !_ledger.IsLoaded);
-
-    /// <summary>Sets the one timer to the next holder's expiry or the line's next deadline; none when nothing is due.</summary>
+    /// <summary>
+    /// Tells the schedule when this lock is next due (the first holder's expiry or the line's next
+    /// deadline), unless a change holds the gate: it tells it as it leaves.
+    /// </summary>
     private void Reschedule()
     {
-        var due = State.Holders.Select(h => (long?)h.ExpiresAt).Append(_line.NextDue()).Min();
-        if (due is null || !_ledger.IsLoaded)
+        if (!_gate.IsTaken)
         {
-            _timer?.Dispose();
-            _timer = null;
+            ScheduleNextDue();
+        }
+    }
+
+    private void ScheduleNextDue()
+    {
+        // After a failed write what storage holds is unknown: the entry stays (a holder may be stored).
+        if (_ledger.IsLoaded)
+        {
+            TellSchedule(State.Holders.Select(h => (long?)h.ExpiresAt).Append(_ledger.Line?.NextDue()).Min());
+        }
+    }
+
+    private void TellSchedule(long? due)
+    {
+        var dueAt = due ?? NothingDue;
+        if (dueAt == _dueAt)
+        {
             return;
         }
 
-        var dueIn = TimeSpan.FromMilliseconds(Math.Max(0, due.Value - NowMs()));
-        if (_timer is null)
+        _dueAt = dueAt;
+        if (due is { } at)
         {
-            _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(dueIn, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+            Settings.Expiry.Set(GrainContext.GrainId, at);
         }
         else
         {
-            _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
+            Settings.Expiry.Remove(GrainContext.GrainId);
         }
     }
+
+    void ILockLedgerOwner.OnLedgerChanged() => Reschedule();
+
+    void ILockLedgerOwner.OnLedgerWriteFailed() => DropActivation();
 }

@@ -8,9 +8,11 @@ namespace OrleansLocks.Grains.Locking;
 
 /// <summary>
 /// What every lock activation of the silo is configured with, in one place: the lease, wait and
-/// storage option values, the clock and the registry of activations with open waits. One per silo.
+/// storage option values, the clock, the registry of activations with open waits and the expiry
+/// schedule. One per silo, shared by every activation (memory per held lock counts).
 /// </summary>
 internal sealed class LockGrainSettings(
+    ExpirySchedule expiry,
     IOptions<LockLeaseOptions> lease,
     IOptions<LockStorageOptions> storage,
     IOptions<LockWaitOptions> wait,
@@ -20,6 +22,9 @@ internal sealed class LockGrainSettings(
 {
     /// <summary>The silo's clock.</summary>
     public TimeProvider Time { get; } = time;
+
+    /// <summary>The silo's schedule of lock deadlines (expiries, the lines' deadlines).</summary>
+    public ExpirySchedule Expiry { get; } = expiry;
 
     /// <summary>The activations with open waits, and whether the silo is stopping.</summary>
     public OpenWaitRegistry OpenWaits { get; } = openWaits;
@@ -48,7 +53,7 @@ internal sealed class LockGrainSettings(
 
     /// <summary>The store of the lock that <paramref name="context"/> activates, under <paramref name="stateName"/>.</summary>
     public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => GroupCommit is { } lifetime
-        ? new GroupCommitLockStore(lifetime.Writer, LockRowKey.For(context.GrainId, stateName, lifetime.Writer.ServiceId), context.GrainId.Key.ToString()!, logger)
+        ? new GroupCommitLockStore(lifetime.Writer, LockRowKey.For(context.GrainId, stateName, lifetime.Writer.ServiceId), logger)
         : new GrainStorageLockStore(
             context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
             stateName,

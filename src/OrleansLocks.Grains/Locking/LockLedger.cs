@@ -10,13 +10,27 @@ namespace OrleansLocks.Grains.Locking;
 /// </summary>
 /// <remarks>
 /// Not thread-safe: the grain calls it from inside its gate (reads may interleave with a change; they
-/// see the last stored state). <paramref name="onChanged"/> runs after every write attempt, so the
-/// grain can move its timer; <paramref name="onWriteFailed"/> runs when a write or clear failed, when
-/// what storage holds is unknown and the grain stops answering from memory.
+/// see the last stored state). The line of waiters is created when the first waiter comes (most locks
+/// never see one, and memory per held lock counts). <paramref name="owner"/> hears of every write
+/// attempt (so it can move its due time) and of every failed write or clear (what storage holds is
+/// then unknown, and the grain stops answering from memory).
 /// </remarks>
-internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs, ILogger logger, Action onChanged, Action onWriteFailed)
+internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, ILogger logger, ILockLedgerOwner owner)
 {
+    private WaiterLine? _line;
     private Task? _loading;
+
+    /// <summary>The silo's settings of every lock activation.</summary>
+    public LockGrainSettings Settings => settings;
+
+    /// <summary>The lock grain's logger.</summary>
+    public ILogger Logger => logger;
+
+    /// <summary>The line of waiters; null until the first waiter came.</summary>
+    public WaiterLine? Line => _line;
+
+    /// <summary>The line of waiters, created on first use.</summary>
+    public WaiterLine OpenLine() => _line ??= new WaiterLine(settings.MaxWaiters, settings.WaiterTimeoutMs);
 
     /// <summary>The last state read or written.</summary>
     public LockState Current { get; private set; } = new();
@@ -52,11 +66,11 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
     /// <summary>A draft of the next state, without the holders whose lease ran out (logged; their unconfirmed grants are forgotten).</summary>
     public LeaseBook Open(LockId id, long now)
     {
-        var book = new LeaseBook(Current, leaseMs, store.RecordExists);
+        var book = new LeaseBook(Current, settings.LeaseMs, store.RecordExists);
         foreach (var expired in book.Expire(now))
         {
             Log.Expired(logger, id, expired.FencingToken);
-            line.ForgetUnconfirmed(expired.Token);
+            _line?.ForgetUnconfirmed(expired.Token);
         }
 
         return book;
@@ -65,12 +79,12 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
     /// <summary>Writes the draft if it changes the holders or lets the first waiter in, else only reports the change.</summary>
     public Task CommitIfChangedAsync(LeaseBook book, string operation, LockId id, long now)
     {
-        if (book.HoldersChanged || (line.First is { } first && book.Fits(first.Kind, now)))
+        if (book.HoldersChanged || (_line?.First is { } first && book.Fits(first.Kind, now)))
         {
             return CommitAsync(book, operation, id, now);
         }
 
-        onChanged();
+        owner.OnLedgerChanged();
         return Task.CompletedTask;
     }
 
@@ -80,7 +94,8 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
     /// </summary>
     public async Task CommitAsync(LeaseBook book, string operation, LockId id, long now)
     {
-        var grants = line.Serve(w => book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
+        var line = _line;
+        var grants = line?.Serve(w => book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
         var next = book.Seal(now);
         try
         {
@@ -89,16 +104,16 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
         }
         finally
         {
-            onChanged();
+            owner.OnLedgerChanged();
         }
 
-        foreach (var (waiter, holder) in grants)
+        foreach (var (waiter, holder) in grants ?? [])
         {
-            line.Granted(waiter, LeaseBook.ToLease(holder), now);
+            line!.Granted(waiter, LeaseBook.ToLease(holder), now);
             Log.Granted(logger, id, holder.Owner, holder.FencingToken);
         }
 
-        onChanged();
+        owner.OnLedgerChanged();
     }
 
     /// <summary>
@@ -110,6 +125,7 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
     /// <exception cref="ArgumentException">The waiter already waits for another kind of hold.</exception>
     public async Task<(LockLease? Granted, Waiter? Waiting)> JoinAsync(LockId id, long now, string waiterId, LockKind kind, string owner)
     {
+        var line = OpenLine();
         if (line.HasLeft(waiterId, now))
         {
             // A call that was overtaken by its own StopWaiting: the waiter gave up, so it must not
@@ -175,7 +191,7 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
         Current.Name = id.Name;
         Current.Key = id.Key;
         IsLoaded = true;
-        onChanged();
+        owner.OnLedgerChanged();
     }
 
     private async Task StoreAsync(Task change)
@@ -187,8 +203,18 @@ internal sealed class LockLedger(ILockStore store, WaiterLine line, long leaseMs
         catch (LockStorageException)
         {
             IsLoaded = false;
-            onWriteFailed();
+            owner.OnLedgerWriteFailed();
             throw;
         }
     }
+}
+
+/// <summary>What a <see cref="LockLedger"/> tells the grain that owns it.</summary>
+internal interface ILockLedgerOwner
+{
+    /// <summary>A read or a write attempt ended (the state, or the line, may have changed).</summary>
+    void OnLedgerChanged();
+
+    /// <summary>A write or clear failed: what storage holds is unknown.</summary>
+    void OnLedgerWriteFailed();
 }

@@ -7,8 +7,10 @@ namespace OrleansLocks.Grains.Storage;
 /// one activation's row, the version it last read or wrote, and the same meaning of "exists" as the
 /// Orleans ADO.NET provider (a row whose state was cleared keeps its version but does not exist).
 /// </summary>
-internal sealed class GroupCommitLockStore(GroupCommitLockWriter writer, LockRowKey row, string lockName, ILogger logger) : ILockStore
+internal sealed class GroupCommitLockStore(GroupCommitLockWriter writer, LockRowKey row, ILogger logger) : ILockStore
 {
+    private string LockName => row.GrainKey;
+
     private int? _version;
 
     /// <inheritdoc/>
@@ -26,7 +28,7 @@ internal sealed class GroupCommitLockStore(GroupCommitLockWriter writer, LockRow
         }
         catch (Exception ex)
         {
-            throw StoreFailure.ReadFailed(ex, lockName, logger);
+            throw StoreFailure.ReadFailed(ex, LockName, logger);
         }
     }
 
@@ -50,12 +52,12 @@ internal sealed class GroupCommitLockStore(GroupCommitLockWriter writer, LockRow
         }
         catch (Exception ex)
         {
-            throw StoreFailure.WriteFailed(ex, operation, lockName, logger);
+            throw StoreFailure.WriteFailed(ex, operation, LockName, logger);
         }
 
         if (written is null)
         {
-            throw StoreFailure.VersionConflict(operation, lockName, logger);
+            throw StoreFailure.VersionConflict(operation, LockName, logger);
         }
 
         _version = written;

@@ -17,6 +17,9 @@ namespace OrleansLocks.Grains.Storage;
 /// </remarks>
 internal sealed record LockRowKey(int GrainIdHash, long N0, long N1, int GrainTypeHash, string GrainType, string? KeyExtension, string ServiceId)
 {
+    /// <summary>The whole grain key ("name:key"), for messages; the same string as <see cref="KeyExtension"/> for string keys.</summary>
+    public required string GrainKey { get; init; }
+
     private static readonly OrleansDefaultHasher Hasher = new();
 
     /// <summary>The row of <paramref name="grainId"/>'s state named <paramref name="stateName"/> in service <paramref name="serviceId"/>.</summary>
@@ -39,7 +42,7 @@ internal sealed record LockRowKey(int GrainIdHash, long N0, long N1, int GrainTy
         }
         else
         {
-            extension = grainId.Key.ToString();
+            extension = grainId.Key.ToString()!;
         }
 
         var hashed = numeric is null
@@ -51,6 +54,9 @@ internal sealed record LockRowKey(int GrainIdHash, long N0, long N1, int GrainTy
         }
 
         return new LockRowKey(
-            Hasher.Hash(hashed), n0, n1, Hasher.Hash(Encoding.UTF8.GetBytes(stateName)), stateName, extension, serviceId);
+            Hasher.Hash(hashed), n0, n1, Hasher.Hash(Encoding.UTF8.GetBytes(stateName)), stateName, extension, serviceId)
+        {
+            GrainKey = numeric is null ? extension! : grainId.Key.ToString()!,
+        };
     }
 }
