@@ -362,11 +362,11 @@ internal sealed class Bench(BenchOptions options, IReadOnlyList<(string Name, in
 
     private (int Count, long Idle, long Held, double PerLock, double Seconds)? _memory;
 
-    /// <summary>The silo's GC mode: the Silo host's default (server GC) unless the run set one with --silo-env.</summary>
+    /// <summary>The silo's GC mode: the Silo host's default (workstation GC, Silo.csproj) unless the run set one with --silo-env.</summary>
     private string SiloGcMode()
     {
         var set = options.SiloEnvironment.Where(e => e.Key.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) || e.Key.StartsWith("DOTNET_gc", StringComparison.Ordinal)).Select(e => $"{e.Key}={e.Value}").ToList();
-        return set.Count == 0 ? "the Silo host's default GC: server GC" : $"GC settings {string.Join(", ", set)}";
+        return set.Count == 0 ? "the Silo host's default GC: workstation, concurrent" : $"GC settings {string.Join(", ", set)}";
     }
 
     /// <summary>The managed-heap breakdown of a held lock (<see cref="Benchmarks.MemoryBreakdown"/>), if measured.</summary>
