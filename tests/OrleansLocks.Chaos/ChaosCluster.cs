@@ -116,9 +116,16 @@ internal sealed class ChaosCluster : IAsyncDisposable
     {
         var silo = Silos[index] ?? throw new InvalidOperationException($"Silo {index} is not running.");
         Silos[index] = null;
-        await silo.InterruptAsync();
-        await silo.DisposeAsync();
-        SaveLog(index, silo);
+        try
+        {
+            await silo.InterruptAsync();
+        }
+        finally
+        {
+            // Kept also when the stop hangs: that log is the one that says why.
+            await silo.DisposeAsync();
+            SaveLog(index, silo);
+        }
     }
 
     private void SaveLog(int index, SiloProcess silo) =>

@@ -114,10 +114,13 @@ internal sealed class ExpirySchedule : ILifecycleParticipant<ISiloLifecycle>, ID
         }
     }
 
+    /// <summary>The longest the silo's stop waits for the calls in flight.</summary>
+    internal static readonly TimeSpan StopWait = TimeSpan.FromSeconds(2);
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(ExpirySchedule), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
 
-    /// <summary>Stops the schedule: nothing is called from now on; waits for the calls in flight (or the silo's stop to give up).</summary>
+    /// <summary>Stops the schedule: nothing is called from now on; waits for the calls in flight, at most <see cref="StopWait"/> (or until the silo's stop gives up).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Task answered;
@@ -134,9 +137,11 @@ internal sealed class ExpirySchedule : ILifecycleParticipant<ISiloLifecycle>, ID
 
         try
         {
-            await answered.WaitAsync(cancellationToken);
+            // Bounded: a due call is a grain call on a silo that is stopping, and may only be answered
+            // by its response timeout. Nothing waits for its result.
+            await answered.WaitAsync(StopWait, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
         {
             // The silo stops regardless; the locks still due are freed by their next activation or the sweep.
         }

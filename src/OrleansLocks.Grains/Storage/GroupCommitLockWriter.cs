@@ -26,6 +26,9 @@ namespace OrleansLocks.Grains.Storage;
 /// </remarks>
 internal sealed class GroupCommitLockWriter : IAsyncDisposable
 {
+    /// <summary>How long stopping waits for queued writes to commit before it cancels what is left.</summary>
+    internal static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+
     /// <summary>How often a batch that lost a deadlock is sent again before its writes fail.</summary>
     internal const int DeadlockAttempts = 3;
 
@@ -173,15 +176,27 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops taking writes, commits those already queued, then stops. If <paramref name="cancellationToken"/>
-    /// fires first, the batch in flight is cancelled and every write not yet committed fails.
+    /// Stops taking writes, commits those already queued, then stops. If that takes longer than
+    /// <see cref="StopWait"/>, or <paramref name="cancellationToken"/> fires first, the batch in flight is
+    /// cancelled and every write not yet committed fails.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
         await using (cancellationToken.Register(static abort => ((CancellationTokenSource)abort!).Cancel(), _abort))
         {
-            await _flusher;
+            try
+            {
+                // Queued writes normally commit in milliseconds; a batch stuck on an unresponsive
+                // database must not hold the silo's shutdown, so after StopWait it is cancelled (its
+                // writes fail, unacknowledged, like any failed batch).
+                await _flusher.WaitAsync(StopWait, CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                await _abort.CancelAsync();
+                await _flusher;
+            }
         }
     }
 

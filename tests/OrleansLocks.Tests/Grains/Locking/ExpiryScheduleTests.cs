@@ -180,6 +180,20 @@ public sealed class ExpiryScheduleTests
         Assert.Equal(0, schedule.InFlight);
     }
 
+    [Fact]
+    public async Task Stopping_DoesNotWaitForeverForACallThatIsNeverAnswered()
+    {
+        var never = new TaskCompletionSource();
+        using var schedule = Schedule(_ => never.Task);
+        schedule.Set(Lock("stuck"), Now);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => schedule.InFlight == 1, "the call is in flight");
+
+        // The silo's own stop deadline is far away; the schedule gives up on its own bound.
+        await schedule.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, schedule.InFlight);
+    }
+
     private static GrainId Lock(string key) => GrainId.Create("orleanslocks.lock", $"schedule:{key}");
 
     private static void InterlockedMax(ref int target, int value)

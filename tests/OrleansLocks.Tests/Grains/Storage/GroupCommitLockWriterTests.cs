@@ -262,6 +262,27 @@ public sealed class GroupCommitLockWriterTests
     }
 
     [Fact]
+    public async Task StoppingWhileABatchIsStuck_CancelsItAfterItsBound_FailsItsWrites_AndCommitsNone()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        var writer = NewWriter(database, serviceId);
+        await using var _ = writer;
+        var blocker = Row(serviceId, "stuck:blocker");
+        await SeedAsync(writer, [blocker]);
+
+        await using var hold = await RowHold.TakeAsync(database, blocker);
+        var stuck = writer.WriteAsync(blocker, 1, Payload("stuck"));
+        await WaitUntilBlockedAsync(database);
+
+        // No shutdown deadline is given: the writer's own bound ends the stop.
+        await writer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        await Assert.ThrowsAnyAsync<Exception>(() => stuck);
+        await hold.ReleaseAsync();
+        await using var reader = NewWriter(database, serviceId);
+        Assert.Equal((Text("seed"), 1), await ReadAsync(reader, blocker));
+    }
+
+    [Fact]
     public async Task AClear_KeepsTheRowAndBumpsItsVersion_SoAnOlderVersionNeverMatchesAgain()
     {
         var (database, serviceId) = await NewDatabaseAsync();
