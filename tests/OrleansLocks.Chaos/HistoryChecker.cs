@@ -231,7 +231,30 @@ internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnly
         }
     }
 
-    /// <summary>Every lock a killed worker held (or was acquiring) is granted again within its lease, plus the waiter timeout for a half-made hand-off.</summary>
+    /// <summary>
+    /// <paramref name="bound"/>, moved later by the length of every fault that overlaps [from, bound]
+    /// (plus a second for recovery each): while PostgreSQL is down nothing can be written, and a lock
+    /// whose silo went away must be activated again, so the hand-off cannot happen during a fault.
+    /// </summary>
+    private long StretchedByFaults(long from, long bound)
+    {
+        var counted = new HashSet<Fault>();
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var fault in faults.Where(f => f.Start <= bound && f.End >= from && !counted.Contains(f)))
+            {
+                counted.Add(fault);
+                bound += fault.End - fault.Start + 1000;
+                grew = true;
+            }
+        }
+        while (grew);
+        return bound;
+    }
+
+    /// <summary>Every lock a killed worker held (or was acquiring) is granted again within its lease, plus the waiter timeout for a half-made hand-off, plus the faults in between.</summary>
     private void CheckDeadHoldersFreed(List<Hold> holds, List<(string Lock, long From, long To)> inFlight)
     {
         foreach (var kill in kills)
@@ -243,13 +266,13 @@ internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnly
             var allFreed = true;
             foreach (var (lockName, freeBy) in deadLocks)
             {
-                var bound = Math.Max(freeBy, kill.At + _leaseMs) + _waiterMs + 3000;
+                var bound = StretchedByFaults(kill.At, Math.Max(freeBy, kill.At + _leaseMs) + _waiterMs + 3000);
                 var next = holds.Where(h => h.Lock == lockName && h.Worker != kill.Worker && h.Granted >= kill.At - Slack)
                     .Select(h => (long?)h.Granted).Min();
                 if (next is null || next > bound)
                 {
                     allFreed = false;
-                    Violations.Add($"{lockName}: held by {kill.Worker} when it was killed at {kill.At}, but not granted again by {bound} (lease + waiter timeout){(next is { } n ? $"; next grant at {n}" : "")}.");
+                    Violations.Add($"{lockName}: held by {kill.Worker} when it was killed at {kill.At}, but not granted again by {bound} (lease + waiter timeout + faults in between){(next is { } n ? $"; next grant at {n}" : "")}.");
                 }
                 else
                 {

@@ -129,6 +129,27 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void ALockOfAKilledHolder_MayBeGrantedAgainLater_ByTheLengthOfAnOutageInBetween_AndNoLater()
+    {
+        var grant = Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001);
+        var late = new[] { grant, Grant("probe", 1, "k0", "wait", fencing: 2, granted: 16_000, at: 16_001), End("probe", 1, "k0", 2, 16_010, 16_011) };
+        var outage = new Fault("pg-outage", "postgres", 9_000, 12_000);
+
+        // Due by 14,000 (kill + lease + waiter timeout + 3 s); the 3 s outage in between moves it to 18,000.
+        var withOutage = new HistoryChecker(late, [outage], [new Kill("w1", 2000)], Lease, WaiterTimeout, Poll);
+        withOutage.Check();
+        Assert.Empty(withOutage.Violations);
+
+        var noFault = new HistoryChecker(late, [], [new Kill("w1", 2000)], Lease, WaiterTimeout, Poll);
+        noFault.Check();
+        Assert.Contains(noFault.Violations, v => v.Contains("not granted again", StringComparison.Ordinal));
+
+        var faultAfterwards = new HistoryChecker(late, [new Fault("pg-outage", "postgres", 14_500, 17_500)], [new Kill("w1", 2000)], Lease, WaiterTimeout, Poll);
+        faultAfterwards.Check();
+        Assert.Contains(faultAfterwards.Violations, v => v.Contains("not granted again", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AHolderKilledRightAfterSendingItsRelease_IsNotMistakenForTwoHolders()
     {
         var grant = Grant("w1", 0, "k0", "try", fencing: 1, granted: 1000, at: 1001);
