@@ -141,7 +141,7 @@ if (options.Runs("writer"))
 {
     // Last, alone: the silos are idle by now. No Orleans: what one PostgreSQL server takes.
     var capacity = await WriterCapacity.RunAsync(await postgres.CreateDatabaseAsync("bench_writer"), options.Quick ? [1, 4] : [1, 16, 64, 256], options.Measure);
-    report += $"\n## Lock writes one PostgreSQL server takes (no Orleans)\n\nEach lock renewed in a loop, every write carrying the version the previous one returned: through the silo's group-commit writer, then one prepared versioned UPDATE per write on a pool, same server, same rows.\n\n{capacity}";
+    report += $"\n## Lock writes one PostgreSQL server takes (no Orleans)\n\nEach lock renewed in a loop, every write carrying the version the previous one returned: through the silo's group-commit writer, then the writer's own single-row versioned UPDATE, one per write on a pool, same server, same rows.\n\n{capacity}";
 }
 
 Console.WriteLine(report);

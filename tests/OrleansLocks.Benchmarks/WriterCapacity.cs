@@ -20,13 +20,6 @@ internal static class WriterCapacity
 {
     private const string StateName = "orleanslocks.lock";
 
-    private const string SingleUpdate = """
-        UPDATE OrleansStorage SET PayloadBinary = $1, ModifiedOn = now(), Version = Version + 1
-         WHERE GrainIdHash = $2 AND GrainTypeHash = $3 AND GrainIdN0 = $4 AND GrainIdN1 = $5 AND ServiceId = $6
-           AND GrainTypeString = $7 AND GrainIdExtensionString = $8 AND Version = $9
-        RETURNING Version
-        """;
-
     public static async Task<string> RunAsync(string database, int[] inFlight, TimeSpan measure)
     {
         var tuned = OrleansLocksSiloBuilderExtensions.TunedForLocks(database);
@@ -53,16 +46,9 @@ internal static class WriterCapacity
             await using var source = NpgsqlDataSource.Create(tuned + $";Maximum Pool Size={Math.Max(n, 10)};Timeout=120");
             var single = await MeasureAsync(rows, versions, measure, async (row, version) =>
             {
-                await using var command = source.CreateCommand(SingleUpdate);
-                command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = payload });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainIdHash });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainTypeHash });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N0 });
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N1 });
-                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ServiceId });
-                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.GrainType });
-                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.KeyExtension! });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+                // The writer's own single-row statement, one per write on a pool: no queue, no batch.
+                await using var command = source.CreateCommand(GroupCommitLockWriter.UpdateOneSql);
+                GroupCommitLockWriter.AddOneWrite(command, row, version, payload);
                 return (int)(await command.ExecuteScalarAsync())!;
             });
             report.AppendLine(CultureInfo.InvariantCulture, $"| {n} | {grouped.PerSecond:F0} | {perCommit:F1} | {grouped.P50:F2} | {grouped.P99:F2} | {single.PerSecond:F0} | {single.P50:F2} | {single.P99:F2} | **{grouped.PerSecond / single.PerSecond:F2}x** |");

@@ -32,10 +32,11 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     /// <summary>How often a batch that lost a deadlock is sent again before its writes fail.</summary>
     internal const int DeadlockAttempts = 3;
 
+    // $1..$6 are a row's key columns in the order AddRowKey adds them.
     private const string ReadSql = """
         SELECT PayloadBinary, Version FROM OrleansStorage
-         WHERE GrainIdHash = $1 AND GrainTypeHash = $2 AND GrainIdN0 = $3 AND GrainIdN1 = $4
-           AND ServiceId = $5 AND GrainTypeString = $6 AND GrainIdExtensionString IS NOT DISTINCT FROM $7
+         WHERE GrainIdHash = $1 AND GrainIdN0 = $2 AND GrainIdN1 = $3 AND GrainTypeHash = $4
+           AND GrainTypeString = $5 AND GrainIdExtensionString IS NOT DISTINCT FROM $6 AND ServiceId = $7
         """;
 
     // $1..$8 are one array per column, one element per write, in the order the writes were sorted;
@@ -71,7 +72,7 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
 
     // A batch of one (what an idle writer sends) uses a plain single-row statement: the same check,
     // without the arrays and the unused half of the batch statement.
-    private const string UpdateOneSql = """
+    internal const string UpdateOneSql = """
         UPDATE OrleansStorage SET PayloadBinary = $8, ModifiedOn = now(), Version = Version + 1
          WHERE GrainIdHash = $1 AND GrainIdN0 = $2 AND GrainIdN1 = $3 AND GrainTypeHash = $4 AND ServiceId = $9
            AND GrainTypeString = $5 AND GrainIdExtensionString IS NOT DISTINCT FROM $6 AND Version = $7
@@ -138,13 +139,8 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     public async Task<(byte[]? Payload, int? Version)> ReadAsync(LockRowKey row)
     {
         await using var command = _dataSource.CreateCommand(ReadSql);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainIdHash });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainTypeHash });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N0 });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N1 });
+        AddRowKey(command, row);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ServiceId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.GrainType });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)row.KeyExtension ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(_abort.Token);
         if (!await reader.ReadAsync(_abort.Token))
         {
@@ -367,18 +363,29 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
 
     private async Task<int?> ExecuteOneAsync(PendingWrite write)
     {
-        var row = write.Row;
         await using var command = _dataSource.CreateCommand(write.ExpectedVersion is null ? InsertOneSql : UpdateOneSql);
+        AddOneWrite(command, write.Row, write.ExpectedVersion, write.Payload);
+        return await command.ExecuteScalarAsync(_abort.Token) is int version ? version : null;
+    }
+
+    /// <summary>The parameters of <see cref="UpdateOneSql"/> (and of the single-row insert): the row, the expected version, the payload, the service.</summary>
+    internal static void AddOneWrite(NpgsqlCommand command, LockRowKey row, int? expectedVersion, byte[]? payload)
+    {
+        AddRowKey(command, row);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)payload ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ServiceId });
+    }
+
+    /// <summary>A row's key columns as $1..$6: id hash, N0, N1, type hash, type, key extension.</summary>
+    private static void AddRowKey(NpgsqlCommand command, LockRowKey row)
+    {
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainIdHash });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N0 });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N1 });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainTypeHash });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.GrainType });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)row.KeyExtension ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)write.ExpectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)write.Payload ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ServiceId });
-        return await command.ExecuteScalarAsync(_abort.Token) is int version ? version : null;
     }
 
     private static void InterlockedMax(ref long target, long value)
