@@ -52,8 +52,8 @@ internal sealed class LockGrainSettings(
         storage.Value.ConnectionString is not null && storage.Value.Writer == PostgresLockWriter.GroupCommit ? groupCommit : null;
 
     /// <summary>The store of the lock that <paramref name="context"/> activates, under <paramref name="stateName"/>.</summary>
-    public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => GroupCommit is { } lifetime
-        ? new GroupCommitLockStore(lifetime.Writer, LockRowKey.For(context.GrainId, stateName, lifetime.Writer.ServiceId), logger)
+    public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => GroupCommit?.Writer is { } writer
+        ? new GroupCommitLockStore(writer, LockRowKey.For(context.GrainId, stateName, writer.ServiceId), logger)
         : new GrainStorageLockStore(
             context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
             stateName,
