@@ -71,7 +71,7 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
         foreach (var expired in book.Expire(now))
         {
             Log.Expired(logger, id, expired.FencingToken);
-            settings.Instruments.Expired(id, ReferenceEquals(expired, Current.Writer) ? owner.WriterKind : LockKind.Read);
+            settings.Instruments.Expired(id, expired.Token == Current.Writer?.Token ? owner.WriterKind : LockKind.Read);
             _line?.ForgetUnconfirmed(expired.Token);
         }
 
