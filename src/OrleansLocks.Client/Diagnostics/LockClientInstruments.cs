@@ -63,20 +63,15 @@ internal sealed class LockClientInstruments
     /// <summary>A lease is now held by this client.</summary>
     public void HoldStarted(LockId id, LockKind kind)
     {
-        if (_held.Enabled)
-        {
-            _held.Add(1, new(TelemetryTags.LockName, id.Name), new(TelemetryTags.LockKind, TelemetryTags.KindValue(kind)));
-        }
+        // Not guarded by Enabled: a listener that came between a hold's start and end would see it end
+        // without having started, and its count would drift below zero.
+        _held.Add(1, new(TelemetryTags.LockName, id.Name), new(TelemetryTags.LockKind, TelemetryTags.KindValue(kind)));
     }
 
     /// <summary>A lease this client held ended (<paramref name="end"/>: released, lost or abandoned), held since <paramref name="heldSince"/>.</summary>
     public void HoldEnded(LockId id, LockKind kind, long heldSince, string end)
     {
-        if (_held.Enabled)
-        {
-            _held.Add(-1, new(TelemetryTags.LockName, id.Name), new(TelemetryTags.LockKind, TelemetryTags.KindValue(kind)));
-        }
-
+        _held.Add(-1, new(TelemetryTags.LockName, id.Name), new(TelemetryTags.LockKind, TelemetryTags.KindValue(kind)));
         if (_holdDuration.Enabled)
         {
             _holdDuration.Record(
