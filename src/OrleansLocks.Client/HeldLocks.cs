@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using OrleansLocks.Client.Diagnostics;
 
 namespace OrleansLocks.Client;
 
@@ -7,7 +8,7 @@ namespace OrleansLocks.Client;
 /// What this process holds and waits for, so that the host's stop can end it all (Synapse's
 /// drop-on-shutdown): the live leases, the waits in progress and the leaves still under way.
 /// </summary>
-internal sealed class HeldLocks(ILogger<HeldLocks> logger)
+internal sealed class HeldLocks(ILogger<HeldLocks> logger, LockClientInstruments instruments)
 {
     private readonly ConcurrentDictionary<LeaseKeeper, byte> _live = new();
 
@@ -24,9 +25,15 @@ internal sealed class HeldLocks(ILogger<HeldLocks> logger)
     public bool IsStopping => _stopping.IsCancellationRequested;
 
     /// <summary>Remembers a live lease until it ends.</summary>
-    public void Add(LeaseKeeper keeper) => _live.TryAdd(keeper, 0);
+    public void Add(LeaseKeeper keeper)
+    {
+        if (_live.TryAdd(keeper, 0))
+        {
+            instruments.HoldStarted(keeper.Id, keeper.Kind);
+        }
+    }
 
-    /// <summary>Forgets a lease that ended (released, lost or abandoned).</summary>
+    /// <summary>Forgets a lease that ended (released, lost or abandoned); <see cref="LeaseKeeper"/> records how it ended.</summary>
     public void Remove(LeaseKeeper keeper) => _live.TryRemove(keeper, out _);
 
     /// <summary>Awaits a wait, counting it as in progress until it ends.</summary>
