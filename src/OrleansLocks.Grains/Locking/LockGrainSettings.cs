@@ -20,7 +20,8 @@ internal sealed class LockGrainSettings(
     TimeProvider time,
     OpenWaitRegistry openWaits,
     LockSiloInstruments instruments,
-    GroupCommitLockWriterLifetime? groupCommit = null)
+    GroupCommitLockWriterLifetime? groupCommit = null,
+    Admin.IndexedGrainStorage? indexedMemory = null)
 {
     /// <summary>The silo's lock instruments (metrics and storage spans).</summary>
     public LockSiloInstruments Instruments { get; } = instruments;
@@ -60,7 +61,7 @@ internal sealed class LockGrainSettings(
     public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => GroupCommit?.Writer is { } writer
         ? new GroupCommitLockStore(writer, LockRowKey.For(context.GrainId, stateName, writer.ServiceId), logger)
         : new GrainStorageLockStore(
-            context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
+            (IGrainStorage?)indexedMemory ?? context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
             stateName,
             context.GrainId,
             context.GrainId.Key.ToString()!,
