@@ -1,7 +1,12 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrleansLocks.Grains;
 using OrleansLocks.Silo;
+
+// `--probe <url>`: a health probe for containers without curl (see SiloProbe), not a silo.
+if (args is ["--probe", .. var probe])
+{
+    return await SiloProbe.RunAsync(probe.FirstOrDefault());
+}
 
 // The OrleansLocks service; SiloHost says how it is built and configured.
 try
