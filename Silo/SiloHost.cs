@@ -133,7 +133,7 @@ internal static class SiloHost
         });
 
         builder.Services.AddHealthChecks().AddOrleansLocks();
-        SiloTelemetry.Add(builder.Services, tracing);
+        SiloTelemetry.Add(builder.Services, configuration, tracing);
 
         var app = builder.Build();
         SiloEndpoints.Map(app);

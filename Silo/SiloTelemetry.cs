@@ -1,5 +1,6 @@
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace OrleansLocks.Silo;
@@ -24,13 +25,18 @@ internal static class SiloTelemetry
     /// <summary>The standard OpenTelemetry setting that turns OTLP export on.</summary>
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The service name telemetry carries unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
+    public const string DefaultServiceName = "orleanslocks-silo";
+
     /// <summary>Whether traces (and the OTLP exporter) are on: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
     public static bool TracesExported(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
 
     /// <summary>Registers the meters, the Prometheus exporter and, when <paramref name="otlp"/>, the sources and the OTLP exporter.</summary>
-    public static void Add(IServiceCollection services, bool otlp)
+    public static void Add(IServiceCollection services, IConfiguration configuration, bool otlp)
     {
+        var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } named ? named : DefaultServiceName;
         var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
         if (otlp)
         {
