@@ -34,6 +34,11 @@ catch (Exception ex) when (SchemaRefusal(ex) is { } refusal)
 {
     return Refuse(refusal.Message);
 }
+catch (IOException ex) when (ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))
+{
+    // Kestrel could not listen where configured (a port in use): name the address and the settings.
+    return Refuse($"{ex.Message} Choose another with --urls, ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS.");
+}
 
 // A value that is not even of the option's type (e.g. "soon" for a TimeSpan) fails in binding.
 static bool IsConfigurationError(Exception ex) =>
