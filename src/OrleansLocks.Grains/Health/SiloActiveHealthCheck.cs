@@ -12,7 +12,7 @@ internal sealed class SiloActiveHealthCheck(ISiloStatusOracle oracle) : IHealthC
     {
         var status = oracle.CurrentStatus;
         return Task.FromResult(status == SiloStatus.Active
-            ? HealthCheckResult.Healthy($"The silo is Active in its cluster.")
+            ? HealthCheckResult.Healthy("The silo is Active in its cluster.")
             : new HealthCheckResult(context.Registration.FailureStatus, $"The silo is {status}, not Active in its cluster."));
     }
 }
