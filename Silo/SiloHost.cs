@@ -79,9 +79,10 @@ internal static class SiloHost
         var tracing = SiloTelemetry.TracesExported(configuration);
         builder.UseOrleans(silo =>
         {
-            if (tracing)
+            if (tracing && !configuration.GetValue<bool>("Orleans:EnableDistributedTracing"))
             {
-                // Spans for grain calls, linked across silos and clients; only when traces go somewhere.
+                // Spans for grain calls, linked across silos and clients; only when traces go somewhere,
+                // and once (Orleans' own setting turns it on too; twice would double every span).
                 silo.AddActivityPropagation();
             }
 

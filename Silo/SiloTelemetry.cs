@@ -14,13 +14,13 @@ namespace OrleansLocks.Silo;
 internal static class SiloTelemetry
 {
     /// <summary>The meters the silo exports: OrleansLocks' own and Orleans'.</summary>
-    public static readonly string[] Meters = ["OrleansLocks", "Microsoft.Orleans"];
+    public static readonly string[] Meters = [OrleansLocksTelemetry.MeterName, "Microsoft.Orleans"];
 
     /// <summary>
     /// The activity sources the silo exports: OrleansLocks' own, and both of Orleans' grain-call
     /// sources (lock grains are filed under the runtime one, as their namespace starts with "Orleans").
     /// </summary>
-    public static readonly string[] Sources = ["OrleansLocks", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
+    public static readonly string[] Sources = [OrleansLocksTelemetry.ActivitySourceName, "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
 
     /// <summary>The standard OpenTelemetry setting that turns OTLP export on.</summary>
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";

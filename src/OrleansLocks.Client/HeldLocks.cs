@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using OrleansLocks.Client.Diagnostics;
 using OrleansLocks.Client.Health;
 
 namespace OrleansLocks.Client;
@@ -8,7 +9,7 @@ namespace OrleansLocks.Client;
 /// What this process holds and waits for, so that the host's stop can end it all (Synapse's
 /// drop-on-shutdown): the live leases, the waits in progress and the leaves still under way.
 /// </summary>
-internal sealed class HeldLocks(ILogger<HeldLocks> logger, RecentLeaseLosses losses)
+internal sealed class HeldLocks(ILogger<HeldLocks> logger, LockClientInstruments instruments, RecentLeaseLosses losses)
 {
     private readonly ConcurrentDictionary<LeaseKeeper, byte> _live = new();
 
@@ -25,7 +26,13 @@ internal sealed class HeldLocks(ILogger<HeldLocks> logger, RecentLeaseLosses los
     public bool IsStopping => _stopping.IsCancellationRequested;
 
     /// <summary>Remembers a live lease until it ends.</summary>
-    public void Add(LeaseKeeper keeper) => _live.TryAdd(keeper, 0);
+    public void Add(LeaseKeeper keeper)
+    {
+        if (_live.TryAdd(keeper, 0))
+        {
+            instruments.HoldStarted(keeper.Id, keeper.Kind);
+        }
+    }
 
     /// <summary>Forgets a lease that ended (released, lost or abandoned); a lost one is noted for the client health check.</summary>
     public void Remove(LeaseKeeper keeper)

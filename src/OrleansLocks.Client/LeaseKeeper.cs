@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OrleansLocks.Client.Diagnostics;
 
 namespace OrleansLocks.Client;
 
@@ -17,6 +18,7 @@ internal sealed class LeaseKeeper : IHeldLease
     private readonly ILeaseGrain _grain;
     private readonly TimeProvider _time;
     private readonly TransientFaultPolicy _retry;
+    private readonly LockClientInstruments _instruments;
     private readonly ILogger _logger;
     private readonly Action<LeaseKeeper> _onEnded;
     private readonly TimeSpan _renewalInterval;
@@ -24,6 +26,9 @@ internal sealed class LeaseKeeper : IHeldLease
     private readonly ITimer _renewalTimer;
     private readonly ITimer _deadlineTimer;
     private readonly Lock _gate = new();
+
+    // When the acquire was sent (a TimeProvider timestamp): the hold's duration counts from there.
+    private readonly long _heldSince;
     private LockLease _lease;
     // A TimeProvider timestamp (monotonic): a wall-clock jump on this machine cannot move it.
     private long _deadline;
@@ -39,6 +44,7 @@ internal sealed class LeaseKeeper : IHeldLease
         TimeSpan renewalInterval,
         TimeProvider time,
         TransientFaultPolicy retry,
+        LockClientInstruments instruments,
         ILogger logger,
         Action<LeaseKeeper> onEnded)
     {
@@ -46,8 +52,10 @@ internal sealed class LeaseKeeper : IHeldLease
         Kind = kind;
         _grain = grain;
         _lease = lease;
+        _heldSince = sentAt;
         _time = time;
         _retry = retry;
+        _instruments = instruments;
         _logger = logger;
         _onEnded = onEnded;
 
@@ -83,7 +91,23 @@ internal sealed class LeaseKeeper : IHeldLease
         }
 
         Stop();
-        await _retry.RunAsync("release", Id, () => _grain.Release(Lease.Token), cancellationToken).ConfigureAwait(false);
+        if (before == Active)
+        {
+            _instruments.HoldEnded(Id, Kind, _heldSince, HoldEnd.Released);
+        }
+
+        var span = LockClientInstruments.StartLeaseCall("orleanslocks.release", Id, Kind, Lease.FencingToken);
+        try
+        {
+            var released = await _retry.RunAsync("release", Id, () => _grain.Release(Lease.Token), cancellationToken).ConfigureAwait(false);
+            LockClientInstruments.EndLeaseCall(span, released ? "released" : "not_held");
+        }
+        catch (Exception ex)
+        {
+            LockClientInstruments.EndLeaseCall(span, "error", ex);
+            throw;
+        }
+
         Log.Released(_logger, Id, Lease.FencingToken);
     }
 
@@ -99,6 +123,8 @@ internal sealed class LeaseKeeper : IHeldLease
         {
             Stop();
             Log.HandleAbandoned(_logger, Id, Lease.ExpiresAt);
+            _instruments.Abandoned(Id, Kind);
+            _instruments.HoldEnded(Id, Kind, _heldSince, HoldEnd.Abandoned);
             SignalLost();
         }
     }
@@ -126,13 +152,18 @@ internal sealed class LeaseKeeper : IHeldLease
     private async Task RenewAsync()
     {
         var done = false;
+
+        // A renewal is its own trace: the timer carries the acquire's context, whose span has ended.
+        System.Diagnostics.Activity.Current = null;
+        var span = LockClientInstruments.StartLeaseCall("orleanslocks.renew", Id, Kind, Lease.FencingToken);
         try
         {
             var sentAt = _time.GetTimestamp();
             var renewed = await _retry.RunAsync("renew", Id, () => _grain.Renew(Lease.Token), CancellationToken.None).ConfigureAwait(false);
+            LockClientInstruments.EndLeaseCall(span, renewed is null ? "lost" : "renewed");
             if (renewed is null)
             {
-                MarkLost("the lock answered that this lease is no longer held");
+                MarkLost("the lock answered that this lease is no longer held", LostReason.Refused);
                 return;
             }
 
@@ -156,6 +187,7 @@ internal sealed class LeaseKeeper : IHeldLease
         catch (Exception ex)
         {
             // Keep trying on the next tick; the deadline timer decides when the lease must be presumed lost.
+            LockClientInstruments.EndLeaseCall(span, "error", ex);
             Log.RenewalFailed(_logger, ex, Id);
         }
         finally
@@ -181,17 +213,18 @@ internal sealed class LeaseKeeper : IHeldLease
 
         if (expired)
         {
-            MarkLost("no renewal succeeded before the lease's deadline");
+            MarkLost("no renewal succeeded before the lease's deadline", LostReason.NoRenewalInTime);
         }
     }
 
-    private void MarkLost(string reason)
+    private void MarkLost(string reason, string reasonTag)
     {
         if (Interlocked.CompareExchange(ref _state, Lost, Active) != Active)
         {
             return;
         }
 
+        _instruments.LeaseLost(Id, Kind, _heldSince, reasonTag);
         Stop();
         Log.LeaseLost(_logger, Id, reason);
         SignalLost();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OrleansLocks.Client.Diagnostics;
 
 namespace OrleansLocks.Client;
 
@@ -14,6 +15,7 @@ internal sealed class LockAcquirer(
     LockLeaseOptions lease,
     TransientFaultPolicy retry,
     HeldLocks held,
+    LockClientInstruments instruments,
     ILogger logger)
 {
     /// <summary>Tries once to acquire the lock; <see langword="null"/> when it is held.</summary>
@@ -95,7 +97,7 @@ internal sealed class LockAcquirer(
 
     private LockHandle NewHandle(LockRequest request, ILeaseGrain grain, LockLease granted, long grantedNoEarlierThan)
     {
-        var keeper = new LeaseKeeper(request.Id, request.Kind, grain, granted, grantedNoEarlierThan, lease.RenewalInterval, time, retry, logger, held.Remove);
+        var keeper = new LeaseKeeper(request.Id, request.Kind, grain, granted, grantedNoEarlierThan, lease.RenewalInterval, time, retry, instruments, logger, held.Remove);
         held.Add(keeper);
         Log.Acquired(logger, request.Id, granted.FencingToken);
         return new LockHandle(keeper);

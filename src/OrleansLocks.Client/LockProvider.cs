@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansLocks.Client.Diagnostics;
+using OrleansLocks.Diagnostics;
 
 namespace OrleansLocks.Client;
 
@@ -24,6 +26,7 @@ internal sealed class LockProvider : ILockProvider
     private readonly TimeProvider _time;
     private readonly HeldLocks _held;
     private readonly LockAcquirer _acquirer;
+    private readonly LockClientInstruments _instruments;
 
     public LockProvider(
         IGrainFactory grains,
@@ -31,12 +34,14 @@ internal sealed class LockProvider : ILockProvider
         IOptions<LockClientOptions> options,
         IOptions<LockLeaseOptions> lease,
         HeldLocks held,
+        LockClientInstruments instruments,
         ILogger<LockProvider> logger)
     {
         _time = time;
         _held = held;
-        var retry = new TransientFaultPolicy(options.Value, logger);
-        _acquirer = new LockAcquirer(grains, time, options.Value, lease.Value, retry, held, logger);
+        _instruments = instruments;
+        var retry = new TransientFaultPolicy(options.Value, logger, instruments);
+        _acquirer = new LockAcquirer(grains, time, options.Value, lease.Value, retry, held, instruments, logger);
     }
 
     public ValueTask<LockHandle?> TryAcquireAsync(string name, string key, CancellationToken cancellationToken = default) =>
@@ -60,6 +65,92 @@ internal sealed class LockProvider : ILockProvider
     public async ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default)
     {
         var ordered = LockRequest.InCanonicalOrder(locks);
+        var measurement = StartMulti(ordered);
+        try
+        {
+            var acquired = await TryAllAsync(ordered, cancellationToken).ConfigureAwait(false);
+            measurement?.End(acquired?.Parts[0].FencingToken);
+            return acquired;
+        }
+        catch (Exception ex) when (measurement is { } m)
+        {
+            m.Fail(ex);
+            throw;
+        }
+    }
+
+    public async ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var ordered = LockRequest.InCanonicalOrder(locks);
+        var wait = ValidateTimeout(timeout);
+        var measurement = StartMulti(ordered);
+        try
+        {
+            var acquired = await AcquireAllCoreAsync(ordered, wait, cancellationToken).ConfigureAwait(false);
+            measurement?.End(acquired.Parts[0].FencingToken);
+            return acquired;
+        }
+        catch (Exception ex) when (measurement is { } m)
+        {
+            m.Fail(ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Checks a waiting form's timeout: <see langword="null"/> and <see cref="Timeout.InfiniteTimeSpan"/>
+    /// mean for ever, zero means try once, anything else below zero is refused.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (and not infinite).</exception>
+    internal static TimeSpan ValidateTimeout(TimeSpan? timeout)
+    {
+        var wait = timeout ?? Timeout.InfiniteTimeSpan;
+        if ((wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) || wait > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more and at most 49 days (the longest a timer can wait), or Timeout.InfiniteTimeSpan (or null) to wait for ever.");
+        }
+
+        return wait;
+    }
+
+    private ValueTask<LockHandle?> TryOneAsync(LockRequest request, CancellationToken cancellationToken)
+    {
+        request.EnsureWellFormed(nameof(request));
+
+        // Nobody listens: no measuring, and no extra async step on the hot path.
+        return _instruments.ObservesAcquires
+            ? MeasuredAsync(request, AcquireMode.Try, ct => _acquirer.TryAsync(request, ct), cancellationToken)
+            : new(_acquirer.TryAsync(request, cancellationToken));
+    }
+
+    private async ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        request.EnsureWellFormed(nameof(request));
+        var wait = ValidateTimeout(timeout);
+        if (!_instruments.ObservesAcquires)
+        {
+            return await AcquireOneCoreAsync(request, wait, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (await MeasuredAsync(request, AcquireMode.Wait, async ct => (LockHandle?)await AcquireOneCoreAsync(request, wait, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private async Task<LockHandle> AcquireOneCoreAsync(LockRequest request, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var id = request.Id;
+        cancellationToken.ThrowIfCancellationRequested();
+        if (wait == TimeSpan.Zero)
+        {
+            return await _acquirer.TryAsync(request, cancellationToken).ConfigureAwait(false)
+                ?? throw new TimeoutException($"Could not acquire {request.Kind} lock '{id}': it is held.");
+        }
+
+        return await WithDeadlineAsync($"{request.Kind} lock '{id}'", wait, cancellationToken,
+            (stop, onFault) => _held.TrackAsync(_acquirer.WaitAsync(request, stop, onFault))).ConfigureAwait(false);
+    }
+
+    private async Task<MultiLockHandle?> TryAllAsync(List<LockRequest> ordered, CancellationToken cancellationToken)
+    {
         var held = new List<LockHandle>(ordered.Count);
         try
         {
@@ -83,14 +174,12 @@ internal sealed class LockProvider : ILockProvider
         return new MultiLockHandle(held);
     }
 
-    public async ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    private async Task<MultiLockHandle> AcquireAllCoreAsync(List<LockRequest> ordered, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var ordered = LockRequest.InCanonicalOrder(locks);
-        var wait = ValidateTimeout(timeout);
         cancellationToken.ThrowIfCancellationRequested();
         if (wait == TimeSpan.Zero)
         {
-            return await TryAcquireAllAsync(ordered, cancellationToken).ConfigureAwait(false)
+            return await TryAllAsync(ordered, cancellationToken).ConfigureAwait(false)
                 ?? throw new TimeoutException($"Could not acquire all of {LockRequest.Describe(ordered)} at once: at least one is held.");
         }
 
@@ -116,41 +205,38 @@ internal sealed class LockProvider : ILockProvider
         }).ConfigureAwait(false);
     }
 
+    private async ValueTask<LockHandle?> MeasuredAsync(LockRequest request, string mode, Func<CancellationToken, Task<LockHandle?>> acquire, CancellationToken cancellationToken)
+    {
+        var measurement = _instruments.StartAcquire(request.Id.Name, TelemetryTags.KindValue(request.Kind), mode);
+        try
+        {
+            var handle = await acquire(cancellationToken).ConfigureAwait(false);
+            measurement.End(handle?.FencingToken);
+            return handle;
+        }
+        catch (Exception ex)
+        {
+            measurement.Fail(ex);
+            throw;
+        }
+    }
+
     /// <summary>
-    /// Checks a waiting form's timeout: <see langword="null"/> and <see cref="Timeout.InfiniteTimeSpan"/>
-    /// mean for ever, zero means try once, anything else below zero is refused.
+    /// Starts measuring a multi-lock acquire (null when nobody listens), tagged with the name and the
+    /// kind its locks share, if they share one (names are few; the set of names is not).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (and not infinite).</exception>
-    internal static TimeSpan ValidateTimeout(TimeSpan? timeout)
+    private AcquireMeasurement? StartMulti(List<LockRequest> ordered)
     {
-        var wait = timeout ?? Timeout.InfiniteTimeSpan;
-        if ((wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) || wait > MaxTimeout)
+        if (!_instruments.ObservesAcquires)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more and at most 49 days (the longest a timer can wait), or Timeout.InfiniteTimeSpan (or null) to wait for ever.");
+            return null;
         }
 
-        return wait;
-    }
-
-    private ValueTask<LockHandle?> TryOneAsync(LockRequest request, CancellationToken cancellationToken)
-    {
-        request.EnsureWellFormed(nameof(request));
-        return new(_acquirer.TryAsync(request, cancellationToken));
-    }
-
-    private async ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
-    {
-        var id = request.EnsureWellFormed(nameof(request));
-        var wait = ValidateTimeout(timeout);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (wait == TimeSpan.Zero)
-        {
-            return await _acquirer.TryAsync(request, cancellationToken).ConfigureAwait(false)
-                ?? throw new TimeoutException($"Could not acquire {request.Kind} lock '{id}': it is held.");
-        }
-
-        return await WithDeadlineAsync($"{request.Kind} lock '{id}'", wait, cancellationToken,
-            (stop, onFault) => _held.TrackAsync(_acquirer.WaitAsync(request, stop, onFault))).ConfigureAwait(false);
+        var name = ordered[0].Id.Name;
+        var kind = ordered[0].Kind;
+        var sameName = ordered.TrueForAll(r => r.Id.Name == name);
+        var sameKind = ordered.TrueForAll(r => r.Kind == kind);
+        return _instruments.StartAcquire(sameName ? name : null, sameKind ? TelemetryTags.KindValue(kind) : null, AcquireMode.Multi);
     }
 
     /// <summary>

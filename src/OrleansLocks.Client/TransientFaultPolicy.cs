@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
+using OrleansLocks.Client.Diagnostics;
 
 namespace OrleansLocks.Client;
 
@@ -26,19 +27,21 @@ internal sealed class TransientFaultPolicy
     private readonly ILogger _logger;
     private readonly Func<double> _random;
     private readonly Func<TimeSpan, CancellationToken, Task> _pause;
+    private readonly LockClientInstruments? _instruments;
 
-    public TransientFaultPolicy(LockClientOptions options, ILogger logger)
-        : this(options, logger, Random.Shared.NextDouble, RealPause)
+    public TransientFaultPolicy(LockClientOptions options, ILogger logger, LockClientInstruments instruments)
+        : this(options, logger, Random.Shared.NextDouble, RealPause, instruments)
     {
     }
 
-    /// <summary>For tests: the random source (0 inclusive to 1 exclusive) and the pause itself are given.</summary>
-    internal TransientFaultPolicy(LockClientOptions options, ILogger logger, Func<double> random, Func<TimeSpan, CancellationToken, Task> pause)
+    /// <summary>For tests: the random source (0 inclusive to 1 exclusive) and the pause itself are given; retries are counted only with <paramref name="instruments"/>.</summary>
+    internal TransientFaultPolicy(LockClientOptions options, ILogger logger, Func<double> random, Func<TimeSpan, CancellationToken, Task> pause, LockClientInstruments? instruments = null)
     {
         _options = options;
         _logger = logger;
         _random = random;
         _pause = pause;
+        _instruments = instruments;
     }
 
     /// <summary>Runs <paramref name="call"/>, attempting it up to <see cref="LockClientOptions.MaxAttempts"/> times.</summary>
@@ -85,6 +88,7 @@ internal sealed class TransientFaultPolicy
                 // Giving up wins over a fault that arrives with it.
                 cancellationToken.ThrowIfCancellationRequested();
                 onFault?.Invoke(ex);
+                _instruments?.Retried(operation, lockId);
                 if (maxAttempts == int.MaxValue)
                 {
                     Log.WaitFault(_logger, ex, lockId);

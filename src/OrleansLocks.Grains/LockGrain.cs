@@ -8,8 +8,8 @@ namespace OrleansLocks.Grains;
 /// leases, the line of waiters and the versioned writes are <see cref="LeaseGrain"/>'s.
 /// </summary>
 [GrainType(GrainTypeName)]
-internal sealed class LockGrain(IGrainContext context, LockGrainSettings settings, ILogger<LockGrain> logger)
-    : LeaseGrain(context, settings, logger, StateName), ILockGrain
+internal sealed class LockGrain(LockGrainSettings settings, ILogger<LockGrain> logger)
+    : LeaseGrain(settings, logger, StateName), ILockGrain
 {
     /// <summary>Pinned grain type: grain ids, reminders and logs carry it, so it never changes.</summary>
     public const string GrainTypeName = "orleanslocks.lock";

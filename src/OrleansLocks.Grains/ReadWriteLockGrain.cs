@@ -9,8 +9,8 @@ namespace OrleansLocks.Grains;
 /// state name, so a read/write lock and a plain lock of the same name and key are independent.
 /// </summary>
 [GrainType(GrainTypeName)]
-internal sealed class ReadWriteLockGrain(IGrainContext context, LockGrainSettings settings, ILogger<ReadWriteLockGrain> logger)
-    : LeaseGrain(context, settings, logger, StateName), IReadWriteLockGrain
+internal sealed class ReadWriteLockGrain(LockGrainSettings settings, ILogger<ReadWriteLockGrain> logger)
+    : LeaseGrain(settings, logger, StateName), IReadWriteLockGrain
 {
     /// <summary>Pinned grain type.</summary>
     public const string GrainTypeName = "orleanslocks.rwlock";

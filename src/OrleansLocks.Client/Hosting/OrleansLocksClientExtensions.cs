@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using OrleansLocks;
 using OrleansLocks.Hosting;
 using OrleansLocks.Client;
+using OrleansLocks.Client.Diagnostics;
 
 namespace Orleans.Hosting;
 
@@ -30,7 +31,8 @@ public static class OrleansLocksClientExtensions
     /// Adds <see cref="ILockProvider"/> to a service collection that hosts an Orleans client or a
     /// silo (for code co-hosted with the lock grains), with options bound from the configuration
     /// sections <c>OrleansLocks:Client</c> and <c>OrleansLocks:Lease</c> and then the delegates given
-    /// here, validated at start, the owner call filter and release of every held lock when the host stops.
+    /// here, validated at start, the owner call filter, release of every held lock when the host stops,
+    /// and the client's metrics and spans (meter and activity source <see cref="OrleansLocksTelemetry.MeterName"/>).
     /// </summary>
     public static IServiceCollection AddOrleansLocksClient(
         this IServiceCollection services,
@@ -41,6 +43,10 @@ public static class OrleansLocksClientExtensions
         services.AddValidatedOptions<LockClientOptions, LockClientOptionsValidator>(LockClientOptions.SectionName, configureClient);
         services.AddValidatedOptions<LockLeaseOptions, LockLeaseOptionsValidator>(LockLeaseOptions.SectionName, configureLease);
         services.TryAddSingleton(TimeProvider.System);
+
+        // The meter comes from the host's IMeterFactory (Orleans registers one too; this is idempotent).
+        services.AddMetrics();
+        services.TryAddSingleton<LockClientInstruments>();
         services.TryAddSingleton<OrleansLocks.Client.Health.RecentLeaseLosses>();
         services.TryAddSingleton<HeldLocks>();
         services.TryAddSingleton<LockProvider>();

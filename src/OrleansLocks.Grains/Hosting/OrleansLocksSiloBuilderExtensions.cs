@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using OrleansLocks;
 using OrleansLocks.Hosting;
 using OrleansLocks.Grains;
+using OrleansLocks.Grains.Diagnostics;
 using OrleansLocks.Grains.Hosting;
 using OrleansLocks.Grains.Locking;
 using OrleansLocks.Grains.Storage;
@@ -104,6 +105,8 @@ public static class OrleansLocksSiloBuilderExtensions
                 sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ExpirySchedule>>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, ExpirySchedule>(sp => sp.GetRequiredService<ExpirySchedule>()));
+        services.AddMetrics();
+        services.TryAddSingleton<LockSiloInstruments>();
         services.TryAddSingleton<LockGrainSettings>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OpenWaitRegistry>(sp => sp.GetRequiredService<OpenWaitRegistry>()));
         return services;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
+using OrleansLocks.Grains.Diagnostics;
 using OrleansLocks.Grains.Storage;
 
 namespace OrleansLocks.Grains.Locking;
@@ -18,8 +19,12 @@ internal sealed class LockGrainSettings(
     IOptions<LockWaitOptions> wait,
     TimeProvider time,
     OpenWaitRegistry openWaits,
+    LockSiloInstruments instruments,
     GroupCommitLockWriterLifetime? groupCommit = null)
 {
+    /// <summary>The silo's lock instruments (metrics and storage spans).</summary>
+    public LockSiloInstruments Instruments { get; } = instruments;
+
     /// <summary>The silo's clock.</summary>
     public TimeProvider Time { get; } = time;
 

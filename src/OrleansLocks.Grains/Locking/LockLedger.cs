@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OrleansLocks.Grains.Diagnostics;
 using OrleansLocks.Grains.Storage;
 
 namespace OrleansLocks.Grains.Locking;
@@ -70,6 +71,7 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
         foreach (var expired in book.Expire(now))
         {
             Log.Expired(logger, id, expired.FencingToken);
+            settings.Instruments.Expired(id, expired.Token == Current.Writer?.Token ? owner.WriterKind : LockKind.Read);
             _line?.ForgetUnconfirmed(expired.Token);
         }
 
@@ -96,10 +98,13 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
     {
         var line = _line;
         var grants = line?.Serve(w => book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
+
+        // A hand-off: waiters are served by a write that freed the lock (not by their own acquire).
+        var freedAt = grants is { Count: > 0 } && operation != "acquire" && settings.Instruments.ObservesHandoffs ? FreedAt(now) : (long?)null;
         var next = book.Seal(now);
         try
         {
-            await StoreAsync(store.WriteAsync(next, operation));
+            await StoreAsync(next, operation, id);
             Current = next;
         }
         finally
@@ -111,6 +116,11 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
         {
             line!.Granted(waiter, LeaseBook.ToLease(holder), now);
             Log.Granted(logger, id, holder.Owner, holder.FencingToken);
+            settings.Instruments.Granted(id, waiter.Kind, GrantPath.Wait);
+            if (freedAt is { } since)
+            {
+                settings.Instruments.HandedOff(id, waiter.Kind, since);
+            }
         }
 
         owner.OnLedgerChanged();
@@ -183,27 +193,65 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
     }
 
     /// <summary>Clears the stored state (the record and its version stay).</summary>
-    public Task ClearAsync() => StoreAsync(store.ClearAsync());
+    public Task ClearAsync(LockId id) => StoreAsync(next: null, "clear", id);
+
+    /// <summary>
+    /// Since when the lock is free for the waiters a write serves: the earliest expiry among the
+    /// stored holders that ran out, else <paramref name="now"/> (a release, a grant taken back).
+    /// </summary>
+    private long FreedAt(long now)
+    {
+        var freedAt = now;
+        foreach (var holder in Current.Holders)
+        {
+            if (!holder.IsLiveAt(now) && holder.ExpiresAt < freedAt)
+            {
+                freedAt = holder.ExpiresAt;
+            }
+        }
+
+        return freedAt;
+    }
 
     private async Task ReadAsync(LockId id)
     {
-        Current = await store.ReadAsync();
+        var measurement = settings.Instruments.StartStorage(StorageOperation.Read, "read", id);
+        try
+        {
+            Current = await store.ReadAsync();
+            measurement.End();
+        }
+        catch (Exception ex)
+        {
+            measurement.End(ex);
+            throw;
+        }
+
         Current.Name = id.Name;
         Current.Key = id.Key;
         IsLoaded = true;
         owner.OnLedgerChanged();
     }
 
-    private async Task StoreAsync(Task change)
+    /// <summary>Writes <paramref name="next"/> (<paramref name="operation"/> says what it does), or clears the state when it is null.</summary>
+    private async Task StoreAsync(LockState? next, string operation, LockId id)
     {
+        // Measured here, in the flow that awaits it, so the write's span ends where it began.
+        var measurement = settings.Instruments.StartStorage(next is null ? StorageOperation.Clear : StorageOperation.Write, operation, id);
         try
         {
-            await change;
+            await (next is null ? store.ClearAsync() : store.WriteAsync(next, operation));
+            measurement.End();
         }
-        catch (LockStorageException)
+        catch (Exception ex)
         {
-            IsLoaded = false;
-            owner.OnLedgerWriteFailed();
+            measurement.End(ex);
+            if (ex is LockStorageException)
+            {
+                IsLoaded = false;
+                owner.OnLedgerWriteFailed();
+            }
+
             throw;
         }
     }
@@ -217,4 +265,7 @@ internal interface ILockLedgerOwner
 
     /// <summary>A write or clear failed: what storage holds is unknown.</summary>
     void OnLedgerWriteFailed();
+
+    /// <summary>The kind of this lock's exclusive holder (plain for a plain lock, write for a read/write lock), for telemetry tags.</summary>
+    LockKind WriterKind { get; }
 }

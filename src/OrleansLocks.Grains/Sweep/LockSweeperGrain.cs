@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansLocks.Grains.Diagnostics;
 using OrleansLocks.Grains.Health;
 
 namespace OrleansLocks.Grains.Sweep;
@@ -10,6 +11,7 @@ internal sealed class LockSweeperGrain(
     IStoredLockCatalog catalog,
     TimeProvider time,
     IOptions<LockStorageOptions> storage,
+    LockSiloInstruments instruments,
     ILogger<LockSweeperGrain> logger) : Grain, ILockSweeperGrain, IRemindable
 {
     public const string GrainTypeName = "orleanslocks.sweeper";
@@ -44,6 +46,21 @@ internal sealed class LockSweeperGrain(
     public Task<SweepRecord> GetRecord() => Task.FromResult(_history.Snapshot());
 
     public async Task<int> SweepNow()
+    {
+        try
+        {
+            var swept = await SweepAsync();
+            instruments.Swept(swept, error: null);
+            return swept;
+        }
+        catch (Exception ex)
+        {
+            instruments.Swept(0, ex);
+            throw;
+        }
+    }
+
+    private async Task<int> SweepAsync()
     {
         var swept = 0;
         var found = 0;

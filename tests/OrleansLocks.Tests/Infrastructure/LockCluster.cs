@@ -76,7 +76,7 @@ public sealed class LockCluster : IAsyncDisposable
     /// </summary>
     public ILockProvider SiloLocks(int silo) => Cluster.Silos[silo].ServiceProvider.GetRequiredService<ILockProvider>();
 
-    public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false, Action<LockWaitOptions>? wait = null, Action<LockStorageOptions>? storageOptions = null)
+    public static async Task<LockCluster> StartAsync(LockStorageKind storage, short silos = 2, string? connectionString = null, string? serviceId = null, Action<LockLeaseOptions>? lease = null, bool coHostedProvider = false, Action<LockWaitOptions>? wait = null, Action<LockStorageOptions>? storageOptions = null, bool tracing = false)
     {
         if (storage == LockStorageKind.PostgresAdoNetProvider)
         {
@@ -123,6 +123,11 @@ public sealed class LockCluster : IAsyncDisposable
             }
 
             silo.AddIncomingGrainCallFilter(calls);
+            if (tracing)
+            {
+                silo.AddActivityPropagation();
+            }
+
             if (coHostedProvider)
             {
                 silo.Services.AddOrleansLocksClient(o => o.Owner = "co-hosted", lease);
@@ -140,6 +145,11 @@ public sealed class LockCluster : IAsyncDisposable
         builder.ConfigureClient(client =>
         {
             client.AddOrleansLocks(configureLease: lease);
+            if (tracing)
+            {
+                client.AddActivityPropagation();
+            }
+
             UseClock(client.Services, clientClock);
             client.Services.AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(clientLogs)).AddFilter("OrleansLocks", LogLevel.Trace));
             client.Services.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));

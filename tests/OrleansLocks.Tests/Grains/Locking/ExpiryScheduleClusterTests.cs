@@ -70,7 +70,8 @@ public abstract class ExpiryScheduleClusterTests(LockCluster cluster)
 
         await Eventually.TrueAsync(
             async () => (await Task.WhenAll(ids.Select(cluster.StoredStateAsync))).All(state => state.Token is null),
-            "every expired lock was freed by the schedule");
+            "every expired lock was freed by the schedule",
+            TimeSpan.FromSeconds(60)); // 200 writes and 200 reads per poll: slow on a busy 2-core machine
         foreach (var id in ids)
         {
             Assert.Null(await Grain(id).GetInfo());

@@ -162,18 +162,30 @@ public sealed class GroupCommitLockWriterTests
         var (database, serviceId) = await NewDatabaseAsync();
         await using var writer = NewWriter(database, serviceId);
         var (early, late) = TwoRowsInWriteOrder(serviceId, "deadlock");
-        await SeedAsync(writer, [early, late]);
+        var gate = Row(serviceId, "deadlock:gate");
+        await SeedAsync(writer, [early, late, gate]);
 
-        // Another transaction holds the row the batch locks second; the batch locks the first, then
-        // waits. The other transaction then asks for the first row: a cycle, which PostgreSQL breaks
-        // by aborting the batch (it waited longest, so its deadlock check runs first).
-        await using var hold = await RowHold.TakeAsync(database, late);
-        var writes = new[] { writer.WriteAsync(late, 1, Payload("l")), writer.WriteAsync(early, 1, Payload("e")) };
-        await WaitUntilBlockedAsync(database);
-        await hold.LockAlsoAsync(early);
-        await hold.ReleaseAsync();
+        // The two writes must travel in one batch: while a write of a third row is held up (one
+        // statement in flight at most), both are queued; freeing it sends them together.
+        await using (var gateHold = await RowHold.TakeAsync(database, gate))
+        {
+            var gateWrite = writer.WriteAsync(gate, 1, Payload("g"));
+            await WaitUntilBlockedAsync(database);
+            await using var hold = await RowHold.TakeAsync(database, late);
+            var writes = new[] { writer.WriteAsync(late, 1, Payload("l")), writer.WriteAsync(early, 1, Payload("e")) };
+            await gateHold.ReleaseAsync();
+            Assert.Equal(2, await gateWrite);
 
-        Assert.Equal([2, 2], await Task.WhenAll(writes));
+            // Another transaction holds the row the batch locks second; the batch locks the first,
+            // then waits. The other transaction then asks for the first row: a cycle, which
+            // PostgreSQL breaks by aborting the batch (it waited longest, so its deadlock check runs first).
+            await WaitUntilBlockedAsync(database);
+            await hold.LockAlsoAsync(early);
+            await hold.ReleaseAsync();
+
+            Assert.Equal([2, 2], await Task.WhenAll(writes));
+        }
+
         Assert.Equal(1, writer.DeadlockRetries);
         Assert.Equal((Text("e"), 2), await ReadAsync(writer, early));
     }
