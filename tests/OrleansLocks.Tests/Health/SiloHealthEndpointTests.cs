@@ -2,7 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansLocks.Client;
 using OrleansLocks.Tests.Infrastructure;
 
 namespace OrleansLocks.Tests.Health;
@@ -35,11 +41,21 @@ public sealed class SiloHealthEndpointTests
         Assert.DoesNotContain("Password", ready.GetRawText(), StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Host=", ready.GetRawText(), StringComparison.OrdinalIgnoreCase);
 
+        // A grant, so that the OrleansLocks meter has something to show beside Orleans' own.
+        using (var client = await StartClientAsync(database))
+        {
+            await using var handle = await client.Services.GetRequiredService<ILockProvider>().TryAcquireAsync("purge_room", "!abc:example.org");
+            Assert.NotNull(handle);
+            await client.StopAsync();
+        }
+
         using var metrics = await Http.GetAsync(new Uri(silo.HttpAddress, "/metrics"));
         var text = await metrics.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.StartsWith("text/plain", metrics.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         Assert.Contains("# TYPE orleans_", text, StringComparison.Ordinal);
+        Assert.Contains("orleanslocks_grants", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("!abc:example.org", text, StringComparison.Ordinal);
 
         var (exitCode, output) = await ProbeAsync(new Uri(silo.HttpAddress, "/health/ready"));
         Assert.True(exitCode == 0, output);
@@ -113,14 +129,29 @@ public sealed class SiloHealthEndpointTests
         Assert.Contains("--probe needs an absolute http(s) URL", malformedOutput, StringComparison.Ordinal);
     }
 
+    private const string ClusterId = "health";
+
     private static Task<SiloProcess> StartSiloAsync(string database) => SiloProcess.StartAsync(new Dictionary<string, string>
     {
         ["ConnectionStrings__OrleansLocks"] = database,
-        ["Orleans__ClusterId"] = "health-" + Guid.NewGuid().ToString("N"),
+        ["Orleans__ClusterId"] = ClusterId,
         ["Orleans__AdvertisedIP"] = "127.0.0.1",
         ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
         ["Orleans__GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
     });
+
+    private static async Task<IHost> StartClientAsync(string database)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client => client
+            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, "orleanslocks"))
+            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", database))
+            .AddOrleansLocks(o => o.Owner = "health-client"));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> GetHealthAsync(SiloProcess silo, string path)
     {
