@@ -47,6 +47,7 @@ public static class OrleansLocksClientExtensions
         // The meter comes from the host's IMeterFactory (Orleans registers one too; this is idempotent).
         services.AddMetrics();
         services.TryAddSingleton<LockClientInstruments>();
+        services.TryAddSingleton<OrleansLocks.Client.Health.RecentLeaseLosses>();
         services.TryAddSingleton<HeldLocks>();
         services.TryAddSingleton<LockProvider>();
         services.TryAddSingleton<ILockProvider>(sp => sp.GetRequiredService<LockProvider>());
