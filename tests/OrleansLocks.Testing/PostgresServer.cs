@@ -13,7 +13,10 @@ public sealed class PostgresServer : IAsyncDisposable
 {
     public const string ExternalServerVariable = "ORLEANSLOCKS_TEST_POSTGRES";
 
-    private static readonly Lazy<Task<PostgresServer>> SharedServer = new(() => StartAsync(durable: false));
+    // Shared by every test collection at once (xunit runs collections in parallel), each with its
+    // silos' pools (lock writer, provider, clustering, reminders, health checks, admin listing) and
+    // its processes: 300 connections ran out once the suite grew past 570 tests.
+    private static readonly Lazy<Task<PostgresServer>> SharedServer = new(() => StartAsync(durable: false, maxConnections: 1000));
     private readonly string? _dataDir;
     private readonly string? _socketDir;
     private readonly string? _binDir;

@@ -111,7 +111,7 @@ public sealed class SiloHealthEndpointTests
         Assert.Equal("Unhealthy", schema.GetProperty("status").GetString());
         var words = schema.GetProperty("description").GetString();
         Assert.Contains("the database has OrleansLocks schema version 99", words, StringComparison.Ordinal);
-        Assert.Contains("this silo needs version 1", words, StringComparison.Ordinal);
+        Assert.Contains($"this silo needs version {OrleansLocks.Grains.Storage.PostgresSchema.ExpectedVersion}", words, StringComparison.Ordinal);
         Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("orleanslocks-storage").GetProperty("status").GetString());
     }
 
