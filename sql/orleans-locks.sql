@@ -587,7 +587,9 @@ CREATE OR REPLACE FUNCTION orleans_locks_payload(p_payload bytea)
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE
-PARALLEL SAFE
+-- Not PARALLEL SAFE: its EXCEPTION block starts a subtransaction, which PostgreSQL refuses inside a
+-- parallel query (a large OrleansStorage table gets parallel plans).
+PARALLEL UNSAFE
 AS $fn$
 BEGIN
     IF p_payload IS NULL THEN
@@ -664,7 +666,9 @@ SELECT
                       ORDER BY n)
      FROM jsonb_array_elements(j.readers) WITH ORDINALITY AS e(r, n)) AS readers
 FROM OrleansStorage AS s
-CROSS JOIN LATERAL (SELECT orleans_locks_payload(s.PayloadBinary) AS doc) AS p
+-- OFFSET 0 keeps this subquery from being flattened, so the payload is decoded once per row, not
+-- once per column that reads it.
+CROSS JOIN LATERAL (SELECT orleans_locks_payload(s.PayloadBinary) AS doc OFFSET 0) AS p
 CROSS JOIN LATERAL (
     SELECT p.doc AS doc,
            CASE WHEN jsonb_typeof(p.doc -> 'readers') = 'array' THEN p.doc -> 'readers' END AS readers

@@ -4,11 +4,12 @@ using Orleans.Storage;
 namespace OrleansLocks.Grains.Admin;
 
 /// <summary>
-/// Wraps the in-memory grain storage of the lock grains: before the first write of a lock's state
-/// through this silo, records the lock in <see cref="IInMemoryLockIndexGrain"/> (so a failure to record
-/// it fails the write before anything is stored). Everything else passes through.
+/// What the lock grains write through when they use in-memory storage (<c>UseInMemory</c>; the
+/// registered provider itself is left as it is): before the first write of a lock's state through
+/// this silo, records the lock in <see cref="IInMemoryLockIndexGrain"/> (so a failure to record it
+/// fails the write before anything is stored). Everything else passes through.
 /// </summary>
-internal sealed class IndexedGrainStorage(IGrainStorage inner, IGrainFactory grains) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+internal sealed class IndexedGrainStorage(IGrainStorage inner, IGrainFactory grains) : IGrainStorage
 {
     private readonly ConcurrentDictionary<GrainId, bool> _recorded = new();
 
@@ -28,6 +29,4 @@ internal sealed class IndexedGrainStorage(IGrainStorage inner, IGrainFactory gra
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
-
-    public void Participate(ISiloLifecycle lifecycle) => (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
 }

@@ -73,7 +73,10 @@ public sealed class OrleansLocksSiloBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(storageProviderName);
         Choose(new ChosenLockStorage(storageProviderName, IsPostgres: false), connectionString: null);
         _silo.AddMemoryGrainStorage(storageProviderName, options => options.GrainStorageSerializer = new LockStateJsonSerializer());
-        IndexedGrainStorageRegistration.Decorate(_silo.Services, storageProviderName);
+
+        // The lock grains write through this wrapper, which records each lock for the admin list.
+        _silo.Services.TryAddSingleton(sp => new IndexedGrainStorage(
+            sp.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(storageProviderName), sp.GetRequiredService<IGrainFactory>()));
         return _silo;
     }
 

@@ -58,6 +58,25 @@ public sealed class TokenFreeViewsTests
         }
     }
 
+    [Fact]
+    public async Task Views_CanBeReadByAParallelPlan_AsALargeTableGets()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("parallel");
+        await using var cluster = await LockCluster.StartAsync(LockStorageKind.Postgres, silos: 1, connectionString: database);
+        Assert.NotNull(await cluster.Grains.GetGrain<ILockGrain>(LockId.Create("rooms", "a").ToGrainKey()).TryAcquire("w"));
+
+        // Planner settings that make even a tiny table scan in parallel, as a table of many locks does.
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+            SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off;
+            SELECT count(*) FROM orleans_locks WHERE expires_ts IS NOT NULL;
+            """, connection);
+
+        Assert.Equal(1L, await command.ExecuteScalarAsync());
+    }
+
     private static async Task<string> ReadAllAsync(string database, string view)
     {
         await using var connection = new NpgsqlConnection(database);
