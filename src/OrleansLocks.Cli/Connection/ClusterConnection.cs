@@ -83,7 +83,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             await StopQuietlyAsync(host);
             var why = ex is TimeoutException or OperationCanceledException
-                ? $"no gateway answered within {Display.Duration(target.ConnectTimeout)} (--connect-timeout)"
+                ? $"no gateway answered within {Display.Duration(target.ConnectTimeout)} (--connect-timeout; check the address, --cluster-id and --service-id)"
                 : Display.OneLine(Innermost(ex).Message);
             throw new ClusterUnreachableException($"Could not reach the OrleansLocks {where}: {why}.", ex);
         }
