@@ -46,7 +46,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TimeProvid
         }
         catch (LockStorageException ex)
         {
-            return Fail(ExitCodes.StorageFailure, $"The silo could not use the locks' storage, so nothing was done: {ex.Message}");
+            return Fail(ExitCodes.StorageFailure, $"The silo could not use the locks' storage: {Display.OneLine(ex.Message)}.");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
