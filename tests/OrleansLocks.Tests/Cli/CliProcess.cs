@@ -20,6 +20,13 @@ public static class CliProcess
 
     public static async Task<CliResult> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
+        var running = Start(arguments, environment);
+        return await running.WaitAsync();
+    }
+
+    /// <summary>Starts the tool and returns at once, for a run that a test interrupts (watch until Ctrl+C).</summary>
+    public static RunningCli Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -40,43 +47,90 @@ public static class CliProcess
             info.Environment[name] = value;
         }
 
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the orleanslocks tool.");
-        var output = new StringBuilder();
-        var error = new StringBuilder();
+        return new RunningCli(Process.Start(info) ?? throw new InvalidOperationException("Could not start the orleanslocks tool."), RunBound);
+    }
+}
+
+/// <summary>A started run of the tool: its output so far, a first line to wait for, Ctrl+C, and its end.</summary>
+public sealed class RunningCli
+{
+    private readonly Process _process;
+    private readonly TimeSpan _bound;
+    private readonly StringBuilder _output = new();
+    private readonly StringBuilder _error = new();
+    private readonly TaskCompletionSource _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal RunningCli(Process process, TimeSpan bound)
+    {
+        _process = process;
+        _bound = bound;
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                lock (output)
+                lock (_output)
                 {
-                    output.Append(e.Data).Append('\n');
+                    _output.Append(e.Data).Append('\n');
                 }
+
+                _firstLine.TrySetResult();
             }
         };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                lock (error)
+                lock (_error)
                 {
-                    error.Append(e.Data).Append('\n');
+                    _error.Append(e.Data).Append('\n');
                 }
             }
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(RunBound);
+    }
+
+    /// <summary>Waits (with a bound) until the tool printed its first line of output.</summary>
+    public async Task FirstLineAsync()
+    {
+        var exited = _process.WaitForExitAsync();
+        if (await Task.WhenAny(_firstLine.Task, exited, Task.Delay(_bound)) != _firstLine.Task)
+        {
+            throw new InvalidOperationException($"The tool printed nothing:\n{Result()}");
+        }
+    }
+
+    /// <summary>Ctrl+C: SIGINT to the tool's process.</summary>
+    public Task InterruptAsync() =>
+        ProcessRunner.RunAsync("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+
+    public async Task<CliResult> WaitAsync()
+    {
+        using var cts = new CancellationTokenSource(_bound);
         try
         {
-            await process.WaitForExitAsync(cts.Token);
+            await _process.WaitForExitAsync(cts.Token);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"orleanslocks {string.Join(' ', arguments)} did not exit within {RunBound}:\n{output}\n{error}");
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"orleanslocks did not exit within {_bound}:\n{Result()}");
         }
 
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, output.ToString(), error.ToString());
+        _process.WaitForExit();
+        var result = Result();
+        _process.Dispose();
+        return result;
+    }
+
+    private CliResult Result()
+    {
+        lock (_output)
+        {
+            lock (_error)
+            {
+                return new CliResult(_process.HasExited ? _process.ExitCode : -1, _output.ToString(), _error.ToString());
+            }
+        }
     }
 }

@@ -261,6 +261,27 @@ public sealed class OrleansLocksCliTests(CliClusterFixture cluster) : IClassFixt
     }
 
     [Fact]
+    public async Task Watch_WithoutTimes_RefreshesUntilCtrlC_AndThenExitsWith0()
+    {
+        await HoldAsync(cluster.OwnerA.TryAcquireAsync(_prefix, "watched-until-stopped"));
+        var watch = CliProcess.Start(["watch", "--name-prefix", _prefix, "--interval", "0.2", "--json", .. cluster.Connect]);
+
+        await watch.FirstLineAsync();
+        await watch.InterruptAsync();
+        var result = await watch.WaitAsync();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var documents = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(documents);
+        Assert.All(documents, line =>
+        {
+            using var document = JsonDocument.Parse(line);
+            Assert.Single(document.RootElement.GetProperty("locks").EnumerateArray());
+        });
+        Assert.Equal("", result.Error);
+    }
+
+    [Fact]
     public async Task AnUnreachableGateway_ExitsWith3_SayingWhereItTried()
     {
         var nobody = "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture);
