@@ -1,0 +1,3 @@
+using OrleansLocks.Cli;
+
+return await CliApplication.RunAsync(args, Console.Out, Console.Error, TimeProvider.System, outputIsTerminal: !Console.IsOutputRedirected);
