@@ -1,7 +1,12 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrleansLocks.Grains;
 using OrleansLocks.Silo;
+
+// `--probe <url>`: a health probe for containers without curl (see SiloProbe), not a silo.
+if (args is ["--probe", .. var probe])
+{
+    return await SiloProbe.RunAsync(probe.FirstOrDefault());
+}
 
 // The OrleansLocks service; SiloHost says how it is built and configured.
 try
@@ -28,6 +33,11 @@ catch (InvalidOperationException ex) when (IsConfigurationError(ex))
 catch (Exception ex) when (SchemaRefusal(ex) is { } refusal)
 {
     return Refuse(refusal.Message);
+}
+catch (IOException ex) when (ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))
+{
+    // Kestrel could not listen where configured (a port in use): name the address and the settings.
+    return Refuse($"{ex.Message} Choose another with --urls, ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS.");
 }
 
 // A value that is not even of the option's type (e.g. "soon" for a TimeSpan) fails in binding.

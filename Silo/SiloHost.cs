@@ -1,7 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansLocks;
@@ -10,25 +7,40 @@ using OrleansLocks.Grains;
 namespace OrleansLocks.Silo;
 
 /// <summary>
-/// Builds the OrleansLocks service: a silo hosting the lock grains, configured only from
-/// appsettings*.json and environment variables (e.g. ConnectionStrings__OrleansLocks,
-/// Orleans__SiloPort). Program.cs runs what this builds; tests build it the same way to check what
-/// the host resolves.
+/// Builds the OrleansLocks service: a silo hosting the lock grains, co-hosted in an ASP.NET Core web
+/// application that serves its health and metrics endpoints (<see cref="SiloEndpoints"/>), configured
+/// only from appsettings*.json, environment variables (e.g. ConnectionStrings__OrleansLocks,
+/// Orleans__SiloPort, ASPNETCORE_URLS) and the command line. Program.cs runs what this builds; tests
+/// build it the same way to check what the host resolves.
 /// </summary>
 internal static class SiloHost
 {
+    /// <summary>
+    /// Where the HTTP endpoints listen when nothing else is configured: a fixed localhost port for
+    /// development. <c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c> (set to 8080 by
+    /// the aspnet container image) or a <c>Kestrel:Endpoints</c> section replace it.
+    /// </summary>
+    public const string DefaultUrls = "http://localhost:5080";
+
     /// <summary>Builds the host without starting it.</summary>
     /// <exception cref="SiloConfigurationException">A setting breaks a rule that binding cannot check.</exception>
-    public static IHost Build(string[] args)
+    public static WebApplication Build(string[] args)
     {
         // appsettings*.json are read from the build output, so `dotnet run --project Silo` finds them
         // whatever the current directory is.
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
         var configuration = builder.Configuration;
+        if (string.IsNullOrWhiteSpace(configuration["urls"])
+            && string.IsNullOrWhiteSpace(configuration["http_ports"])
+            && string.IsNullOrWhiteSpace(configuration["https_ports"])
+            && !configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrls);
+        }
         var connectionString = configuration.GetConnectionString("OrleansLocks");
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -64,8 +76,15 @@ internal static class SiloHost
             throw new SiloConfigurationException($"Orleans:AdvertisedIP must be an IP address (such as 10.0.0.5), but is '{advertised}'.");
         }
 
+        var tracing = SiloTelemetry.TracesExported(configuration);
         builder.UseOrleans(silo =>
         {
+            if (tracing)
+            {
+                // Spans for grain calls, linked across silos and clients; only when traces go somewhere.
+                silo.AddActivityPropagation();
+            }
+
             if (connectionString is null)
             {
                 // Development default: one silo on localhost, in-memory lock storage (logged at start).
@@ -113,7 +132,12 @@ internal static class SiloHost
             }
         });
 
-        return builder.Build();
+        builder.Services.AddHealthChecks().AddOrleansLocks();
+        SiloTelemetry.Add(builder.Services, configuration, tracing);
+
+        var app = builder.Build();
+        SiloEndpoints.Map(app);
+        return app;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using OrleansLocks.Client.Health;
 
 namespace OrleansLocks.Client;
 
@@ -7,7 +8,7 @@ namespace OrleansLocks.Client;
 /// What this process holds and waits for, so that the host's stop can end it all (Synapse's
 /// drop-on-shutdown): the live leases, the waits in progress and the leaves still under way.
 /// </summary>
-internal sealed class HeldLocks(ILogger<HeldLocks> logger)
+internal sealed class HeldLocks(ILogger<HeldLocks> logger, RecentLeaseLosses losses)
 {
     private readonly ConcurrentDictionary<LeaseKeeper, byte> _live = new();
 
@@ -26,8 +27,14 @@ internal sealed class HeldLocks(ILogger<HeldLocks> logger)
     /// <summary>Remembers a live lease until it ends.</summary>
     public void Add(LeaseKeeper keeper) => _live.TryAdd(keeper, 0);
 
-    /// <summary>Forgets a lease that ended (released, lost or abandoned).</summary>
-    public void Remove(LeaseKeeper keeper) => _live.TryRemove(keeper, out _);
+    /// <summary>Forgets a lease that ended (released, lost or abandoned); a lost one is noted for the client health check.</summary>
+    public void Remove(LeaseKeeper keeper)
+    {
+        if (_live.TryRemove(keeper, out _) && keeper.EndedLost)
+        {
+            losses.Record(keeper.Id.Name);
+        }
+    }
 
     /// <summary>Awaits a wait, counting it as in progress until it ends.</summary>
     public async Task<T> TrackAsync<T>(Task<T> wait)

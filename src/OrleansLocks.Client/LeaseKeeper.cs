@@ -67,6 +67,9 @@ internal sealed class LeaseKeeper : IHeldLease
 
     public CancellationToken LostToken => _lost.Token;
 
+    /// <summary>Whether the lease ended lost (refused or past its deadline), as <see cref="HeldLocks"/> learns when it ends.</summary>
+    public bool EndedLost => Volatile.Read(ref _state) == Lost;
+
     public Task<bool> IsStillValidAsync(CancellationToken cancellationToken) =>
         _retry.RunAsync("check", Id, () => _grain.IsStillValid(Lease.Token), cancellationToken);
 

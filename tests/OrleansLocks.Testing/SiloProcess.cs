@@ -17,6 +17,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int GatewayPort { get; private init; }
 
+    /// <summary>
+    /// Where the silo's HTTP endpoints (health, metrics) listen: a free loopback port of its own unless
+    /// the environment named one (ASPNETCORE_URLS), so that several silos never compete for the default.
+    /// </summary>
+    public Uri HttpAddress { get; private init; } = null!;
+
     /// <summary>The operating system's id of the silo process (to read its CPU time and memory).</summary>
     public int ProcessId => _process.Id;
 
@@ -44,13 +50,18 @@ public sealed class SiloProcess : IAsyncDisposable
         info.ArgumentList.Add(SiloAssemblyPath());
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}";
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var silo = new SiloProcess(process) { GatewayPort = int.Parse(environment["Orleans__GatewayPort"], System.Globalization.CultureInfo.InvariantCulture) };
+        var silo = new SiloProcess(process)
+        {
+            GatewayPort = int.Parse(environment["Orleans__GatewayPort"], System.Globalization.CultureInfo.InvariantCulture),
+            HttpAddress = new Uri(info.Environment["ASPNETCORE_URLS"]!.Split(';')[0]),
+        };
         process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
         process.Exited += (_, _) =>

@@ -41,6 +41,7 @@ public static class OrleansLocksClientExtensions
         services.AddValidatedOptions<LockClientOptions, LockClientOptionsValidator>(LockClientOptions.SectionName, configureClient);
         services.AddValidatedOptions<LockLeaseOptions, LockLeaseOptionsValidator>(LockLeaseOptions.SectionName, configureLease);
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<OrleansLocks.Client.Health.RecentLeaseLosses>();
         services.TryAddSingleton<HeldLocks>();
         services.TryAddSingleton<LockProvider>();
         services.TryAddSingleton<ILockProvider>(sp => sp.GetRequiredService<LockProvider>());

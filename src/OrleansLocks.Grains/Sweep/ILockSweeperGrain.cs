@@ -16,4 +16,8 @@ internal interface ILockSweeperGrain : IGrainWithIntegerKey
     /// <returns>How many stored locks were freed or cleared.</returns>
     [Alias("SweepNow")]
     Task<int> SweepNow();
+
+    /// <summary>What this sweeper remembers of its sweeps, for the sweep health check on any silo.</summary>
+    [Alias("GetRecord")]
+    Task<Health.SweepRecord> GetRecord();
 }

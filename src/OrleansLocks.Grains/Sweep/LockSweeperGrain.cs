@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansLocks.Grains.Health;
 
 namespace OrleansLocks.Grains.Sweep;
 
@@ -17,6 +18,10 @@ internal sealed class LockSweeperGrain(
     private const int Parallelism = 16;
     private const int MaxBatches = 20;
 
+    // Kept per activation: a new activation starts a new record, which the health check allows twice
+    // the sweep interval before it expects a success.
+    private readonly SweepHistory _history = new(time.GetUtcNow());
+
     public async Task Start()
     {
         var interval = storage.Value.SweepInterval;
@@ -31,9 +36,12 @@ internal sealed class LockSweeperGrain(
         }
         catch (Exception ex)
         {
+            _history.Failed(time.GetUtcNow(), ex);
             Log.SweepFailed(logger, ex);
         }
     }
+
+    public Task<SweepRecord> GetRecord() => Task.FromResult(_history.Snapshot());
 
     public async Task<int> SweepNow()
     {
@@ -59,6 +67,7 @@ internal sealed class LockSweeperGrain(
         }
 
         Log.SweepDone(logger, swept, found);
+        _history.Succeeded(time.GetUtcNow());
         return swept;
     }
 

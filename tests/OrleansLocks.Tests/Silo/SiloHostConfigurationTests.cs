@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
@@ -92,6 +94,41 @@ public sealed class SiloHostConfigurationTests
         // Checked when the silo starts (ValidateOnStart), and whenever the options are first read.
         var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LockStorageOptions>>().Value);
         Assert.Contains("MaxBatchSize must be from 1 to 4096", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheHttpEndpoints_OfTheSiloHost_ListenOnTheDocumentedDevPort_UnlessUrlsOrPortsAreConfigured()
+    {
+        using var byDefault = SiloHost.Build([]);
+        using var urls = SiloHost.Build(["--urls=http://127.0.0.1:6123"]);
+        using var ports = SiloHost.Build(["--http_ports=8080"]);
+
+        Assert.Equal("http://localhost:5080", byDefault.Services.GetRequiredService<IConfiguration>()["urls"]);
+        Assert.Equal("http://127.0.0.1:6123", urls.Services.GetRequiredService<IConfiguration>()["urls"]);
+        Assert.True(string.IsNullOrEmpty(ports.Services.GetRequiredService<IConfiguration>()["urls"]));
+    }
+
+    [Fact]
+    public void TheHealthChecks_OfTheSiloHost_AreTheLockChecks_TaggedForLivenessAndReadiness()
+    {
+        using var host = SiloHost.Build([]);
+
+        var registrations = host.Services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations
+            .ToDictionary(r => r.Name, r => (r.FailureStatus, Tags: string.Join(",", r.Tags.Order(StringComparer.Ordinal))));
+
+        Assert.Equal((HealthStatus.Unhealthy, "live,ready"), registrations["orleanslocks-silo"]);
+        Assert.Equal((HealthStatus.Unhealthy, "ready"), registrations["orleanslocks-storage"]);
+        Assert.Equal((HealthStatus.Unhealthy, "ready"), registrations["orleanslocks-schema"]);
+        Assert.Equal((HealthStatus.Degraded, "ready"), registrations["orleanslocks-sweep"]);
+    }
+
+    [Fact]
+    public void AHealthTimeoutOutsideItsRange_IsRefusedNamingTheRule()
+    {
+        using var host = SiloHost.Build(["--OrleansLocks:Health:Timeout=00:05:00"]);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LockHealthCheckOptions>>().Value);
+        Assert.Contains("Timeout must be from 100 ms to 1 minute", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

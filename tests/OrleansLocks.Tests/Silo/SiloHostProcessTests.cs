@@ -127,6 +127,25 @@ public sealed class SiloHostProcessTests
     }
 
     [Fact]
+    public async Task AnHttpPortInUse_StopsTheSiloAtStartNamingTheAddressAndWhereToChangeIt()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, FreePort.Next());
+        taken.Start();
+        var address = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = address,
+            ["Orleans__ClusterId"] = "port-" + Guid.NewGuid().ToString("N"),
+            ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        Assert.Contains("exited with 1 ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"OrleansLocks cannot start: Failed to bind to address {address}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Choose another with --urls, ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SeveralBadSettings_AreAllNamedInOneRefusal()
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => SiloProcess.StartAsync(new Dictionary<string, string>
