@@ -1,5 +1,5 @@
 -- =============================================================================
--- OrleansLocks: PostgreSQL (15+) schema                     schema version: 1
+-- OrleansLocks: PostgreSQL (15+) schema                     schema version: 2
 --
 -- Why this is our own script and not Orleans' upstream PostgreSQL scripts
 --   The Orleans ADO.NET providers ship their own PostgreSQL scripts, but the
@@ -21,7 +21,10 @@
 --   * Membership writes are checked against the table version inside one
 --     function each (orleans_membership_insert / _update), undone on refusal.
 --   * Operator views: orleans_locks, worker_locks and worker_read_write_locks
---     read the lock grains' JSON state like Synapse's worker_locks table.
+--     read the lock grains' JSON state like Synapse's worker_locks table, but
+--     never show a holder's token (whoever has it can renew and release) or
+--     acquire id (a retried acquire with it gets the lease back): only an
+--     8-hex-digit fingerprint of the token (since schema version 2).
 --   * Safe to re-run and to run from several silos at once: IF NOT EXISTS,
 --     CREATE OR REPLACE, upserts on QueryKey, one transaction behind an
 --     advisory lock; the silo applies it at start-up by default.
@@ -53,8 +56,8 @@
 --   * Microsoft.Orleans.Clustering.AdoNet   (membership table + gateway list)
 --   * Microsoft.Orleans.Persistence.AdoNet  (grain state)
 --   * Microsoft.Orleans.Reminders.AdoNet    (reminders)
--- and two read-only views over the state of the lock grains
--- (orleans_locks, worker_locks).
+-- and three read-only views over the state of the lock grains
+-- (orleans_locks, worker_locks, worker_read_write_locks), none showing a token.
 --
 -- How the providers use this database
 --   Each provider loads its SQL from the OrleansQuery table once, when it
@@ -596,8 +599,35 @@ EXCEPTION WHEN OTHERS THEN
 END
 $fn$;
 
+-- A short fingerprint of a token: the first 8 hex digits of its SHA-256. Enough to tell two
+-- grants apart in a view or a log; far too little (and one-way) to renew or release with.
+CREATE OR REPLACE FUNCTION orleans_locks_fingerprint(p_token text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+AS $fn$
+    SELECT left(encode(sha256(convert_to(p_token, 'UTF8')), 'hex'), 8)
+$fn$;
+
+-- Schema version 1 showed the token (and the acquire id) in these views. Their columns changed,
+-- which CREATE OR REPLACE VIEW cannot do, so views of that shape are dropped here (once: a database
+-- already on the new shape keeps its views, and anything built on them). A view of your own built
+-- on the old ones makes this DROP fail: drop it first, then apply this script again.
+DO $do$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_attribute
+               WHERE attrelid = to_regclass('orleans_locks') AND attname = 'token' AND NOT attisdropped) THEN
+        DROP VIEW IF EXISTS worker_read_write_locks;
+        DROP VIEW IF EXISTS worker_locks;
+        DROP VIEW orleans_locks;
+    END IF;
+END
+$do$;
+
 -- Every stored lock row, held or free (and cleared rows, with NULL state).
 -- Columns may only be appended here; renaming or reordering needs DROP VIEW first.
+-- readers: the read/write lock's readers, each without its token and acquire id, with a tokenFingerprint.
 CREATE OR REPLACE VIEW orleans_locks AS
 SELECT
     s.ServiceId                                              AS service_id,
@@ -607,13 +637,13 @@ SELECT
              substr(s.GrainIdExtensionString,
                     strpos(s.GrainIdExtensionString, ':') + 1)) AS lock_key,
     j.doc ->> 'owner'                                        AS instance_name,
-    j.doc ->> 'token'                                        AS token,
+    orleans_locks_fingerprint(j.doc ->> 'token')             AS token_fingerprint,
     (j.doc ->> 'acquiredAt')::bigint                         AS acquired_ts,
     (j.doc ->> 'lastRenewedAt')::bigint                      AS last_renewed_ts,
     (j.doc ->> 'expiresAt')::bigint                          AS expires_ts,
     (j.doc ->> 'fencingToken')::bigint                       AS fencing_token,
     (j.doc ->> 'freedAt')::bigint                            AS freed_ts,
-    j.doc ->> 'acquireId'                                    AS acquire_id,
+    (j.doc ->> 'noGrantsBefore')::bigint                     AS no_grants_before_ts,
     s.PayloadBinary IS NOT NULL                              AS has_state,
     s.Version                                                AS storage_version,
     s.ModifiedOn                                             AS modified_on,
@@ -629,7 +659,10 @@ SELECT
     LEAST((j.doc ->> 'expiresAt')::bigint,
           (SELECT min((r ->> 'expiresAt')::bigint)
            FROM jsonb_array_elements(j.readers) AS r))       AS next_expiry_ts,
-    j.readers                                                AS readers
+    (SELECT jsonb_agg((r - 'token' - 'acquireId')
+                      || jsonb_build_object('tokenFingerprint', orleans_locks_fingerprint(r ->> 'token'))
+                      ORDER BY n)
+     FROM jsonb_array_elements(j.readers) WITH ORDINALITY AS e(r, n)) AS readers
 FROM OrleansStorage AS s
 CROSS JOIN LATERAL (SELECT orleans_locks_payload(s.PayloadBinary) AS doc) AS p
 CROSS JOIN LATERAL (
@@ -638,27 +671,28 @@ CROSS JOIN LATERAL (
 ) AS j
 WHERE s.GrainTypeString IN ('orleanslocks.lock', 'orleanslocks.rwlock');
 
--- Synapse-style view of plain locks: only locks that currently have a holder.
+-- Synapse-style view of plain locks: only locks that currently have a holder. Where Synapse's
+-- table has the token, this view has its fingerprint.
 CREATE OR REPLACE VIEW worker_locks AS
 SELECT
     lock_name,
     lock_key,
     instance_name,
-    token,
+    token_fingerprint,
     last_renewed_ts,
     fencing_token,
     service_id
 FROM orleans_locks
-WHERE token IS NOT NULL AND lock_type = 'plain';
+WHERE token_fingerprint IS NOT NULL AND lock_type = 'plain';
 
 -- Synapse-style view of read/write locks: one row per holder (the writer, or each reader).
 CREATE OR REPLACE VIEW worker_read_write_locks AS
-SELECT l.lock_name, l.lock_key, TRUE AS write_lock, l.instance_name, l.token,
+SELECT l.lock_name, l.lock_key, TRUE AS write_lock, l.instance_name, l.token_fingerprint,
        l.last_renewed_ts, l.fencing_token, l.service_id
 FROM orleans_locks AS l
-WHERE l.lock_type = 'read_write' AND l.token IS NOT NULL
+WHERE l.lock_type = 'read_write' AND l.token_fingerprint IS NOT NULL
 UNION ALL
-SELECT l.lock_name, l.lock_key, FALSE, r ->> 'owner', r ->> 'token',
+SELECT l.lock_name, l.lock_key, FALSE, r ->> 'owner', r ->> 'tokenFingerprint',
        (r ->> 'lastRenewedAt')::bigint, (r ->> 'fencingToken')::bigint, l.service_id
 FROM orleans_locks AS l
 CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l.readers, '[]'::jsonb)) AS r
@@ -682,7 +716,7 @@ CREATE TABLE IF NOT EXISTS orleanslocks_schema
 );
 
 INSERT INTO orleanslocks_schema (id, version, applied_on)
-VALUES (TRUE, 1, now())
+VALUES (TRUE, 2, now())
 ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, applied_on = EXCLUDED.applied_on;
 
 COMMIT;

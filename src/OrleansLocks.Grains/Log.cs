@@ -55,4 +55,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1031, Level = LogLevel.Error, Message = "A batch of {Count} lock writes failed; none of them is acknowledged and each lock's activation is dropped")]
     public static partial void BatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Warning, Message = "Lock {LockId} ({Kind}) was force-released by {RequestedBy} because: {Reason}. Freed the hold of {Owner} with fencing token {FencingToken}; nobody is granted the lock before {NoGrantsBefore:O}")]
+    public static partial void ForceReleased(ILogger logger, LockId lockId, LockKind kind, string requestedBy, string reason, string owner, long fencingToken, DateTimeOffset noGrantsBefore);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "{RequestedBy} asked to force-release lock {LockId} because: {Reason}. Nothing was freed ({Outcome})")]
+    public static partial void ForceReleaseFreedNothing(ILogger logger, LockId lockId, string requestedBy, string reason, OrleansLocks.Admin.ForceReleaseOutcome outcome);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "{RequestedBy} force-released every lock of owner {Owner} because: {Reason}. Freed {Count} holds")]
+    public static partial void OwnerReleased(ILogger logger, string owner, int count, string requestedBy, string reason);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansLocks.Grains;
+using OrleansLocks.Grains.Admin;
 using OrleansLocks.Grains.Hosting;
 using OrleansLocks.Grains.Storage;
 
@@ -72,6 +73,10 @@ public sealed class OrleansLocksSiloBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(storageProviderName);
         Choose(new ChosenLockStorage(storageProviderName, IsPostgres: false), connectionString: null);
         _silo.AddMemoryGrainStorage(storageProviderName, options => options.GrainStorageSerializer = new LockStateJsonSerializer());
+
+        // The lock grains write through this wrapper, which records each lock for the admin list.
+        _silo.Services.TryAddSingleton(sp => new IndexedGrainStorage(
+            sp.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(storageProviderName), sp.GetRequiredService<IGrainFactory>()));
         return _silo;
     }
 

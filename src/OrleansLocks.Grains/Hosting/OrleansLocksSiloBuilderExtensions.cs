@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using OrleansLocks;
 using OrleansLocks.Hosting;
 using OrleansLocks.Grains;
+using OrleansLocks.Grains.Admin;
 using OrleansLocks.Grains.Hosting;
 using OrleansLocks.Grains.Locking;
 using OrleansLocks.Grains.Storage;
@@ -18,8 +19,8 @@ public static class OrleansLocksSiloBuilderExtensions
     /// <summary>
     /// Hosts the lock grains in this silo; then choose their storage on the result:
     /// <c>silo.AddOrleansLocks().UsePostgres(connectionString)</c> or <c>.UseInMemory()</c>. The options
-    /// are bound from the configuration sections <c>OrleansLocks:Storage</c>, <c>OrleansLocks:Lease</c>
-    /// and <c>OrleansLocks:Wait</c>, then the delegates given here apply. Code in the silo that wants
+    /// are bound from the configuration sections <c>OrleansLocks:Storage</c>, <c>OrleansLocks:Lease</c>,
+    /// <c>OrleansLocks:Wait</c> and <c>OrleansLocks:Admin</c>, then the delegates given here apply. Code in the silo that wants
     /// <c>ILockProvider</c> also calls <c>services.AddOrleansLocksClient()</c>.
     /// </summary>
     /// <returns>The step that chooses where locks are stored.</returns>
@@ -93,6 +94,14 @@ public static class OrleansLocksSiloBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageChoiceValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
+        services.AddValidatedOptions<LockAdminOptions, LockAdminOptionsValidator>(LockAdminOptions.SectionName, configure: null);
+        services.TryAddSingleton<IStoredLockListing>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<LockStorageOptions>>().Value;
+            return options.ConnectionString is { } connectionString
+                ? new PostgresStoredLockListing(connectionString, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId)
+                : new InMemoryStoredLockListing(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(options.StorageProviderName));
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, LockSiloStartup>());
         services.TryAddSingleton<OpenWaitRegistry>();
         services.TryAddSingleton(sp =>

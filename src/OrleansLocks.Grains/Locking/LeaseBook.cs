@@ -36,10 +36,16 @@ internal sealed class LeaseBook
 
     /// <summary>
     /// Whether a new <paramref name="kind"/> hold fits beside the live holders of <paramref name="state"/>:
-    /// no live writer, and for a reader fewer than the most readers, for a writer no reader.
+    /// no live writer, and for a reader fewer than the most readers, for a writer no reader; and no
+    /// lock-delay of a forced release running.
     /// </summary>
     public static bool Fits(LockState state, LockKind kind, long now)
     {
+        if (now < state.NoGrantsBefore)
+        {
+            return false;
+        }
+
         if (state.Writer is { } writer && writer.IsLiveAt(now))
         {
             return false;
@@ -146,6 +152,9 @@ internal sealed class LeaseBook
         return holder;
     }
 
+    /// <summary>Keeps the lock from granting anyone before <paramref name="until"/> (a forced release's lock-delay).</summary>
+    public void HoldOffGrants(long until) => Next.NoGrantsBefore = Math.Max(Next.NoGrantsBefore ?? until, until);
+
     /// <summary>
     /// Finishes the draft: a lock that becomes free records since when (the sweep clears it after the
     /// retention); a held lock has no such time. Returns the state to write.
@@ -159,6 +168,11 @@ internal sealed class LeaseBook
         else if (_before.Holders.Any() || Next.FreedAt is null)
         {
             Next.FreedAt = now;
+        }
+
+        if (Next.NoGrantsBefore <= now)
+        {
+            Next.NoGrantsBefore = null;
         }
 
         return Next;

@@ -18,7 +18,8 @@ internal sealed class LockGrainSettings(
     IOptions<LockWaitOptions> wait,
     TimeProvider time,
     OpenWaitRegistry openWaits,
-    GroupCommitLockWriterLifetime? groupCommit = null)
+    GroupCommitLockWriterLifetime? groupCommit = null,
+    Admin.IndexedGrainStorage? indexedMemory = null)
 {
     /// <summary>The silo's clock.</summary>
     public TimeProvider Time { get; } = time;
@@ -55,7 +56,7 @@ internal sealed class LockGrainSettings(
     public ILockStore OpenStore(IGrainContext context, string stateName, ILogger logger) => GroupCommit?.Writer is { } writer
         ? new GroupCommitLockStore(writer, LockRowKey.For(context.GrainId, stateName, writer.ServiceId), logger)
         : new GrainStorageLockStore(
-            context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
+            (IGrainStorage?)indexedMemory ?? context.ActivationServices.GetRequiredKeyedService<IGrainStorage>(StorageProviderName),
             stateName,
             context.GrainId,
             context.GrainId.Key.ToString()!,

@@ -159,6 +159,7 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
 
             waiter = line.TryJoin(waiterId, kind, owner) ?? throw new InvalidOperationException(
                 $"Lock '{id}' already has {line.Count} waiters, the most LockWaitOptions.MaxWaiters allows; nothing was queued. Try again later.");
+            waiter.JoinedAt = now;
             if (ReferenceEquals(line.First, waiter) && LeaseBook.Fits(Current, kind, now))
             {
                 try

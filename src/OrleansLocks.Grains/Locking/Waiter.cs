@@ -12,6 +12,9 @@ internal sealed class Waiter(string id, LockKind kind, string owner)
 
     public string Owner { get; } = owner;
 
+    /// <summary>When it joined this activation's line (for operators: <c>ILockAdminGrain.Inspect</c>).</summary>
+    public long JoinedAt { get; set; }
+
     /// <summary>Its place in the line; null once granted.</summary>
     public LinkedListNode<Waiter>? Node { get; set; }
 

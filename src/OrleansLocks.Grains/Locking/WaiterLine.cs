@@ -33,6 +33,9 @@ internal sealed class WaiterLine(int maxWaiters, long waiterTimeoutMs)
     /// <summary>Whether nobody waits and no grant waits for its confirmation.</summary>
     public bool IsIdle => _waiters.Count == 0;
 
+    /// <summary>Those in line, first first.</summary>
+    public IEnumerable<Waiter> InOrder => _line;
+
     /// <summary>The first in line, if any.</summary>
     public Waiter? First => _line.First?.Value;
 

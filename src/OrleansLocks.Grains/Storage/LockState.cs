@@ -57,6 +57,14 @@ internal sealed class LockState
     [JsonPropertyName("acquireId")]
     public string? AcquireId { get; set; }
 
+    /// <summary>
+    /// After a forced release, until when nobody may be granted the lock (so the old holder's next
+    /// renewal is refused before anyone else gets in); absent otherwise.
+    /// </summary>
+    [JsonPropertyName("noGrantsBefore")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? NoGrantsBefore { get; set; }
+
     /// <summary>The readers of a read/write lock; absent for plain locks.</summary>
     [JsonPropertyName("readers")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -98,8 +98,8 @@ public sealed class PostgresWaitingAndReadWriteTests
         var r2 = await grain.TryAcquireRead("reader2");
         var rows = await WorkerLocksView.ReadWriteRowsAsync(database, id);
         Assert.Equal(
-            [(false, "reader1", r1!.Token, r1.FencingToken), (false, "reader2", r2!.Token, r2.FencingToken)],
-            rows.Select(r => (r.WriteLock, r.Owner, r.Token, r.FencingToken)).OrderBy(r => r.Owner));
+            [(false, "reader1", WorkerLocksView.Fingerprint(r1!.Token), r1.FencingToken), (false, "reader2", WorkerLocksView.Fingerprint(r2!.Token), r2.FencingToken)],
+            rows.Select(r => (r.WriteLock, r.Owner, r.TokenFingerprint, r.FencingToken)).OrderBy(r => r.Owner));
 
         // A plain lock of the same name and key is a different row, and not in this view.
         Assert.NotNull(await cluster.Grains.GetGrain<ILockGrain>(id.ToGrainKey()).TryAcquire("plain-holder"));
@@ -110,7 +110,7 @@ public sealed class PostgresWaitingAndReadWriteTests
         await grain.Release(r2.Token);
         var w = await grain.TryAcquireWrite("writer");
         var writerRow = Assert.Single(await WorkerLocksView.ReadWriteRowsAsync(database, id));
-        Assert.Equal((true, "writer", w!.Token, w.FencingToken), (writerRow.WriteLock, writerRow.Owner, writerRow.Token, writerRow.FencingToken));
+        Assert.Equal((true, "writer", WorkerLocksView.Fingerprint(w!.Token), w.FencingToken), (writerRow.WriteLock, writerRow.Owner, writerRow.TokenFingerprint, writerRow.FencingToken));
     }
 
     [Fact]

@@ -5,14 +5,18 @@ namespace OrleansLocks.Tests.Infrastructure;
 /// <summary>Reads the <c>worker_locks</c>, <c>worker_read_write_locks</c> and <c>orleans_locks</c> views, as an operator would.</summary>
 public static class WorkerLocksView
 {
-    public sealed record Row(string LockName, string LockKey, string InstanceName, string Token, long LastRenewedTs, long FencingToken);
+    public sealed record Row(string LockName, string LockKey, string InstanceName, string TokenFingerprint, long LastRenewedTs, long FencingToken);
+
+    /// <summary>What the views show instead of a token: the first 8 hex digits of its SHA-256.</summary>
+    public static string Fingerprint(string token) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..8];
 
     public static async Task<Row?> FindAsync(string connectionString, LockId id)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT lock_name, lock_key, instance_name, token, last_renewed_ts, fencing_token FROM worker_locks WHERE lock_name = @n AND lock_key = @k",
+            "SELECT lock_name, lock_key, instance_name, token_fingerprint, last_renewed_ts, fencing_token FROM worker_locks WHERE lock_name = @n AND lock_key = @k",
             connection);
         command.Parameters.AddWithValue("n", id.Name);
         command.Parameters.AddWithValue("k", id.Key);
@@ -50,12 +54,12 @@ public static class WorkerLocksView
     }
 
     /// <summary>The <c>worker_read_write_locks</c> rows of a read/write lock: one per holder.</summary>
-    public static async Task<List<(bool WriteLock, string Owner, string Token, long FencingToken)>> ReadWriteRowsAsync(string database, LockId id)
+    public static async Task<List<(bool WriteLock, string Owner, string TokenFingerprint, long FencingToken)>> ReadWriteRowsAsync(string database, LockId id)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT write_lock, instance_name, token, fencing_token FROM worker_read_write_locks WHERE lock_name = @n AND lock_key = @k",
+            "SELECT write_lock, instance_name, token_fingerprint, fencing_token FROM worker_read_write_locks WHERE lock_name = @n AND lock_key = @k",
             connection);
         command.Parameters.AddWithValue("n", id.Name);
         command.Parameters.AddWithValue("k", id.Key);
