@@ -137,6 +137,7 @@ internal static class SiloHost
 
         var app = builder.Build();
         SiloEndpoints.Map(app);
+        Admin.AdminEndpoints.Map(app);
         return app;
     }
 }
