@@ -116,7 +116,7 @@ public sealed class OperatorPageBrowserTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AWrongKey_IsSaidPlainly_AndTheKeyIsAskedForAgain()
+    public async Task AWrongKey_IsSaidPlainly_AndTheKeyIsAskedForAgain_AsIsASiloThatStoppedAnswering()
     {
         using var chromium = HeadlessChromium.Start();
         var browser = chromium.Driver;
@@ -133,6 +133,19 @@ public sealed class OperatorPageBrowserTests(ITestOutputHelper output)
         Assert.True(browser.FindElement(By.Id("key-input")).Displayed);
         Assert.False(browser.FindElement(By.Id("locks-section")).Displayed);
         output.WriteLine($"Screenshot: {chromium.Screenshot(Screenshots, "wrong-key")}");
+
+        // With the right key the table shows; when the silo stops, the page says so and keeps trying.
+        browser.FindElement(By.Id("key-input")).SendKeys(AdminSilo.Key);
+        browser.FindElement(By.Id("key-submit")).Click();
+        await chromium.UntilAsync(
+            () => browser.FindElement(By.Id("locks-section")).Displayed && chromium.Text("error").Length == 0,
+            "the right key shows the table and clears the error");
+        Assert.Equal(0, await silo.Silo.InterruptAsync());
+        await chromium.UntilAsync(
+            () => chromium.Text("error").StartsWith("The silo is unreachable", StringComparison.Ordinal),
+            "the page says the silo is unreachable (it refreshes every 5 s)");
+        Assert.True(browser.FindElement(By.Id("locks-section")).Displayed);
+        output.WriteLine($"Screenshot: {chromium.Screenshot(Screenshots, "unreachable")}");
     }
 
     private static string Token(LockHandle handle) => handle.FencingToken.ToString(System.Globalization.CultureInfo.InvariantCulture);
