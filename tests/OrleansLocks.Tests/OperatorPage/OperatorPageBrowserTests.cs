@@ -49,6 +49,16 @@ public sealed class OperatorPageBrowserTests(ITestOutputHelper output)
                 () => Rows(browser) is { Count: 2 } rows && rows.All(r => r.Name == name),
                 "the table lists exactly the two locks of the prefix");
 
+            // An owner that holds none of them empties the table; clearing it brings them back.
+            browser.FindElement(By.Id("filter-owner")).SendKeys("someone-else");
+            browser.FindElement(By.Id("filter-submit")).Click();
+            await chromium.UntilAsync(
+                () => Rows(browser).Count == 0 && browser.FindElement(By.Id("empty")).Displayed,
+                "the owner filter leaves no row and says so");
+            browser.FindElement(By.Id("filter-owner")).Clear();
+            browser.FindElement(By.Id("filter-submit")).Click();
+            await chromium.UntilAsync(() => Rows(browser).Count == 2, "clearing the owner filter shows the two locks again");
+
             // User data is shown as text, never run as markup.
             var shownKey = string.Empty;
             await chromium.UntilAsync(
