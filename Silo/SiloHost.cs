@@ -138,6 +138,7 @@ internal static class SiloHost
 
         var app = builder.Build();
         SiloEndpoints.Map(app);
+        Admin.AdminEndpoints.Map(app);
         return app;
     }
 }
