@@ -152,8 +152,29 @@ internal sealed class LeaseBook
         return holder;
     }
 
-    /// <summary>Keeps the lock from granting anyone before <paramref name="until"/> (a forced release's lock-delay).</summary>
-    public void HoldOffGrants(long until) => Next.NoGrantsBefore = Math.Max(Next.NoGrantsBefore ?? until, until);
+    /// <summary>
+    /// A forced release: removes the holders that <paramref name="matches"/> selects and that hold
+    /// <paramref name="fencingToken"/> (any, when null), then keeps the lock from granting anyone
+    /// before <paramref name="until"/> (the lock-delay), so the old holder hears first. Nothing
+    /// changes when no holder is chosen.
+    /// </summary>
+    /// <returns>How many holders matched before the fencing token was checked, and those removed.</returns>
+    public (int Matched, List<LockHolder> Removed) ForceOut(Func<LockHolder, bool> matches, long? fencingToken, long until)
+    {
+        var matched = Next.Holders.Where(matches).ToList();
+        var removed = matched.Where(h => fencingToken is null || h.FencingToken == fencingToken).ToList();
+        foreach (var holder in removed)
+        {
+            Remove(holder.Token);
+        }
+
+        if (removed.Count > 0)
+        {
+            Next.NoGrantsBefore = Math.Max(Next.NoGrantsBefore ?? until, until);
+        }
+
+        return (matched.Count, removed);
+    }
 
     /// <summary>
     /// Finishes the draft: a lock that becomes free records since when (the sweep clears it after the

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Logging;
-using OrleansLocks.Admin;
-using OrleansLocks.Grains.Admin;
 using OrleansLocks.Grains.Diagnostics;
 using OrleansLocks.Grains.Storage;
 using OrleansLocks.Grains.Sweep;
@@ -27,7 +25,7 @@ namespace OrleansLocks.Grains.Locking;
 /// alive: idle collection may deactivate a held lock, and the schedule's call reactivates it when due
 /// (its waiters, held in memory, join the next activation's line as they call again).</para>
 /// </remarks>
-internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget, ILockDue, ILockLedgerOwner, ILockAdminTarget
+internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget, ILockDue, ILockLedgerOwner
 {
     // _dueAt before the activation told the schedule anything (so its first word is always said).
     private const long DueUnknown = long.MinValue;
@@ -255,43 +253,6 @@ internal abstract class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarget, ILock
         // regardless, and the sweep is the backstop).
         await _ledger.CommitIfChangedAsync(book, "expire", id, now);
         return true;
-    });
-
-    public async Task<LockAdminView> Describe()
-    {
-        var state = await ReadCurrentAsync();
-        var now = NowMs();
-        return new LockAdminView(
-            state.Holders.Where(h => h.IsLiveAt(now)).Select(h => AdminViews.Held(_id, h, KindOf(state, h), CountWaiting())).ToList(),
-            (_ledger.Line?.InOrder ?? []).Select(w => new LockWaiter(w.Owner, w.Kind, DateTimeOffset.FromUnixTimeMilliseconds(w.JoinedAt))).ToList(),
-            now < state.NoGrantsBefore ? DateTimeOffset.FromUnixTimeMilliseconds(state.NoGrantsBefore.Value) : null);
-    }
-
-    public Task<ForcedOut> ForceOut(LockKind? kind, long? fencingToken, string? owner, TimeSpan noGrantsFor) => InGateAsync(async (id, now) =>
-    {
-        var book = _ledger.Open(id, now);
-        var held = book.Next.Holders
-            .Where(h => (kind is null || KindOf(book.Next, h) == kind) && (owner is null || h.Owner == owner))
-            .ToList();
-        var chosen = held.Where(h => fencingToken is null || h.FencingToken == fencingToken).ToList();
-        if (chosen.Count == 0)
-        {
-            await _ledger.CommitIfChangedAsync(book, "expire", id, now);
-            return new ForcedOut(Array.Empty<HeldLock>(), WasHeld: held.Count > 0, null);
-        }
-
-        // The kinds are read before any holder is removed (a writer is known by being the writer).
-        var freed = chosen.Select(h => AdminViews.Held(id, h, KindOf(book.Next, h), waiting: null)).ToList();
-        foreach (var holder in chosen)
-        {
-            _ledger.Line?.ForgetUnconfirmed(holder.Token);
-            book.Remove(holder.Token);
-        }
-
-        // Nobody is granted before the old holder's next renewal has been refused; the line is served after.
-        book.HoldOffGrants(now + (long)noGrantsFor.TotalMilliseconds);
-        await _ledger.CommitAsync(book, "force-release", id, now);
-        return new ForcedOut(freed, WasHeld: true, DateTimeOffset.FromUnixTimeMilliseconds(State.NoGrantsBefore!.Value));
     });
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -53,6 +53,31 @@ public sealed class LeaseBookTests
     }
 
     [Fact]
+    public void AForcedRelease_FreesOnlyTheChosenFencingToken_AndGrantsNobodyUntilTheDelayEnds()
+    {
+        var book = new LeaseBook(new LockState(), LeaseMs, recordExists: true);
+        var first = book.Grant(LockKind.Read, "a", null, Now);
+        var second = book.Grant(LockKind.Read, "b", null, Now);
+        var held = book.Seal(Now);
+
+        var stale = new LeaseBook(held, LeaseMs, recordExists: true);
+        var (staleMatched, staleRemoved) = stale.ForceOut(_ => true, fencingToken: 999, until: Now + 5_000);
+        Assert.Equal(2, staleMatched);
+        Assert.Empty(staleRemoved);
+        Assert.Null(stale.Next.NoGrantsBefore); // nothing freed, no delay
+
+        var forced = new LeaseBook(held, LeaseMs, recordExists: true);
+        var (matched, removed) = forced.ForceOut(_ => true, first.FencingToken, until: Now + 5_000);
+        var after = forced.Seal(Now);
+
+        Assert.Equal(2, matched);
+        Assert.Equal([first.Token], removed.Select(h => h.Token));
+        Assert.Equal([second.Token], after.Holders.Select(h => h.Token));
+        Assert.False(LeaseBook.Fits(after, LockKind.Read, Now + 4_999));
+        Assert.True(LeaseBook.Fits(after, LockKind.Read, Now + 5_000));
+    }
+
+    [Fact]
     public void AHolder_HoldsWhileNowIsBeforeItsExpiry()
     {
         var holder = Held(out var state);
