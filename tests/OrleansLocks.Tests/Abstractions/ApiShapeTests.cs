@@ -13,6 +13,7 @@ public sealed class ApiShapeTests
         typeof(LockState).Assembly,
         typeof(ILockProvider).Assembly,
         typeof(OrleansLocks.InMemory.InMemoryLockProvider).Assembly,
+        typeof(OrleansLocks.Fencing.Postgres.LockFences).Assembly,
     ];
 
     private static IEnumerable<Type> OurTypes => Assemblies
