@@ -11,8 +11,10 @@ namespace OrleansLocks.Fencing.Postgres;
 /// <example>
 /// <code>
 /// await using var tx = await connection.BeginTransactionAsync(ct);
-/// await handle.FenceAsync(connection, tx, ct); // (LockHandleFencing) throws StaleFencingTokenException for a stale holder
-/// await using (var update = new NpgsqlCommand("UPDATE rooms SET purged = true WHERE id = $1", connection, tx)) { ... }
+/// await handle.FenceAsync(connection, tx, ct);   // LockHandleFencing; StaleFencingTokenException for a stale holder
+/// await using var update = new NpgsqlCommand("UPDATE rooms SET purged = true WHERE id = $1", connection, tx);
+/// update.Parameters.AddWithValue(roomId);
+/// await update.ExecuteNonQueryAsync(ct);
 /// await tx.CommitAsync(ct);
 /// </code>
 /// </example>
