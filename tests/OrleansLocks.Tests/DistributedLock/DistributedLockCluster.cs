@@ -30,7 +30,14 @@ public sealed class DistributedLockClusterFixture : IAsyncLifetime
             o.RenewalInterval = RenewalInterval;
         },
         coHostedProvider: true,
-        wait: o => o.WaiterTimeout = ClusterFixture.WaiterTimeout);
+        wait: o =>
+        {
+            o.WaiterTimeout = ClusterFixture.WaiterTimeout;
+
+            // Shorter than the lease: a grant reaches a waiter within a lease of its last "not yet",
+            // which is where the waiter's local deadline for the new lease starts counting.
+            o.PollInterval = TimeSpan.FromSeconds(2);
+        });
 
     public async Task DisposeAsync()
     {
@@ -84,7 +91,23 @@ public abstract class DistributedLockClusterTests(DistributedLockClusterFixture 
     protected static async Task<HandleHolder> HoldAsync(IDistributedLock @lock) =>
         new() { Handle = await @lock.AcquireAsync() };
 
-    /// <summary>Moves one clock in renewal steps, so each renewal timer fires in its turn.</summary>
+    /// <summary>
+    /// Moves the silos' clock in renewal steps, waiting after each for the renewal of every handle in
+    /// <paramref name="renewing"/> (held by code co-hosted in a silo) to land, as a live holder's would.
+    /// </summary>
+    protected async Task StepSiloAsync(TimeSpan by, params IDistributedSynchronizationHandle[] renewing)
+    {
+        for (var moved = TimeSpan.Zero; moved < by; moved += R)
+        {
+            var before = renewing.Select(h => ((OrleansLocksDistributedLockHandle)h).LockHandle.ExpiresAt).ToArray();
+            Cluster.SiloClock.Advance(R);
+            await Eventually.TrueAsync(
+                () => renewing.Select((h, i) => ((OrleansLocksDistributedLockHandle)h).LockHandle.ExpiresAt > before[i]).All(renewed => renewed),
+                "the co-hosted holders renewed");
+        }
+    }
+
+    /// <summary>Moves one clock in renewal steps, so each renewal timer fires in its turn (for clocks no live holder renews on).</summary>
     protected static void Step(Microsoft.Extensions.Time.Testing.FakeTimeProvider clock, TimeSpan by)
     {
         for (var moved = TimeSpan.Zero; moved < by; moved += R)
@@ -103,6 +126,9 @@ public abstract class DistributedLockClusterTests(DistributedLockClusterFixture 
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         public long FencingToken() => Handle!.GetFencingToken();
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public DateTimeOffset ExpiresAt() => ((OrleansLocksDistributedLockHandle)Handle!).LockHandle.ExpiresAt;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         public void DropAndCollect()

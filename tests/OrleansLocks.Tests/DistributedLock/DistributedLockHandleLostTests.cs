@@ -1,5 +1,6 @@
 using Medallion.Threading;
 using OrleansLocks.DistributedLock;
+using OrleansLocks.Tests.Infrastructure;
 
 namespace OrleansLocks.Tests.DistributedLock;
 
@@ -66,7 +67,9 @@ public sealed class DistributedLockHandleLostTests(DistributedLockClusterFixture
         // While held and renewed, the lock stays taken however long it is held.
         for (var moved = TimeSpan.Zero; moved < 3 * T; moved += R)
         {
+            var before = holder.ExpiresAt();
             Cluster.Advance(R);
+            await Eventually.TrueAsync(() => holder.ExpiresAt() > before, "the holder renewed");
         }
 
         Assert.False(waiter.IsCompleted);
