@@ -24,11 +24,24 @@ internal static class Acquisition
     /// passed while the lock's storage kept failing is not "taken": that
     /// <see cref="TimeoutException"/> (with the fault inside) is thrown.
     /// </summary>
-    public static async ValueTask<IDistributedSynchronizationHandle?> TryAsync(
+    public static ValueTask<IDistributedSynchronizationHandle?> TryAsync(
         TimeSpan wait,
         Func<CancellationToken, ValueTask<LockHandle?>> tryOnce,
         Func<TimeSpan, CancellationToken, ValueTask<LockHandle>> waitFor,
+        CancellationToken cancellationToken) =>
+        TryAsync<IDistributedSynchronizationHandle>(wait, tryOnce, waitFor, h => new OrleansLocksDistributedLockHandle(h), cancellationToken);
+
+    /// <summary>
+    /// <see cref="TryAsync(TimeSpan, Func{CancellationToken, ValueTask{LockHandle}}, Func{TimeSpan, CancellationToken, ValueTask{LockHandle}}, CancellationToken)"/>
+    /// with the handle type of the caller's choosing (an upgradeable handle, say).
+    /// </summary>
+    public static async ValueTask<THandle?> TryAsync<THandle>(
+        TimeSpan wait,
+        Func<CancellationToken, ValueTask<LockHandle?>> tryOnce,
+        Func<TimeSpan, CancellationToken, ValueTask<LockHandle>> waitFor,
+        Func<LockHandle, THandle> wrap,
         CancellationToken cancellationToken)
+        where THandle : class
     {
         // Inside the task, as DistributedLock's async forms do: an already cancelled token gives a
         // cancelled task, not an exception from the call.
@@ -36,12 +49,12 @@ internal static class Acquisition
         if (wait == TimeSpan.Zero)
         {
             var once = await tryOnce(cancellationToken).ConfigureAwait(false);
-            return once is null ? null : new OrleansLocksDistributedLockHandle(once);
+            return once is null ? null : wrap(once);
         }
 
         try
         {
-            return new OrleansLocksDistributedLockHandle(await waitFor(wait, cancellationToken).ConfigureAwait(false));
+            return wrap(await waitFor(wait, cancellationToken).ConfigureAwait(false));
         }
         catch (TimeoutException ex) when (ex.InnerException is null)
         {
@@ -50,13 +63,24 @@ internal static class Acquisition
     }
 
     /// <summary>Waits in the lock's line for up to <paramref name="wait"/>; <see cref="TimeoutException"/> when it passes.</summary>
-    public static async ValueTask<IDistributedSynchronizationHandle> AcquireAsync(
+    public static ValueTask<IDistributedSynchronizationHandle> AcquireAsync(
         TimeSpan wait,
         Func<TimeSpan, CancellationToken, ValueTask<LockHandle>> waitFor,
+        CancellationToken cancellationToken) =>
+        AcquireAsync<IDistributedSynchronizationHandle>(wait, waitFor, h => new OrleansLocksDistributedLockHandle(h), cancellationToken);
+
+    /// <summary>
+    /// <see cref="AcquireAsync(TimeSpan, Func{TimeSpan, CancellationToken, ValueTask{LockHandle}}, CancellationToken)"/>
+    /// with the handle type of the caller's choosing (an upgradeable handle, say).
+    /// </summary>
+    public static async ValueTask<THandle> AcquireAsync<THandle>(
+        TimeSpan wait,
+        Func<TimeSpan, CancellationToken, ValueTask<LockHandle>> waitFor,
+        Func<LockHandle, THandle> wrap,
         CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return new OrleansLocksDistributedLockHandle(await waitFor(wait, cancellationToken).ConfigureAwait(false));
+        return wrap(await waitFor(wait, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
