@@ -14,6 +14,7 @@ public sealed class ApiShapeTests
         typeof(ILockProvider).Assembly,
         typeof(OrleansLocks.InMemory.InMemoryLockProvider).Assembly,
         typeof(OrleansLocks.Fencing.Postgres.LockFences).Assembly,
+        typeof(OrleansLocks.DistributedLock.OrleansLocksDistributedLockProvider).Assembly,
     ];
 
     private static IEnumerable<Type> OurTypes => Assemblies
