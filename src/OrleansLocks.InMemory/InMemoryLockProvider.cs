@@ -38,7 +38,7 @@ public sealed class InMemoryLockProvider : ILockProvider
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
         options ??= new InMemoryLockOptions();
-        options.Validate();
+        options.Validate(nameof(options));
         _table = new InMemoryLockTable(timeProvider, options);
         Owner = options.Owner;
     }
