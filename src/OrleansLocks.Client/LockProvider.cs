@@ -14,7 +14,7 @@ internal sealed class LockProvider : ILockProvider
 {
     /// <summary>The rule every waiting form's timeout is checked against (see <see cref="ValidateTimeout"/>).</summary>
     internal const string TimeoutRule =
-        "The timeout must be zero or more and at most 49 days 17 hours (uint.MaxValue - 1 ms, the longest a .NET timer waits); null or Timeout.InfiniteTimeSpan waits for ever, zero tries once.";
+        "The timeout must be zero or more and at most 49 days 17:02:47.294 (uint.MaxValue - 1 ms, the longest a .NET timer waits); null or Timeout.InfiniteTimeSpan waits for ever, zero tries once.";
 
     /// <summary>
     /// How long a wait that gave up waits for the lock to take it out of line (or to release what it
