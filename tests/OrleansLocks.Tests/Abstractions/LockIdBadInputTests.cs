@@ -21,6 +21,19 @@ public sealed class LockIdBadInputTests
         Assert.Equal("grainKey", Assert.Throws<ArgumentNullException>(() => LockId.Parse(null!)).ParamName);
     }
 
+    [Theory]
+    // Far from the defined kinds, so kinds added later (semaphores, upgradeable reads) stay out of the way.
+    [InlineData(-1)]
+    [InlineData(42)]
+    [InlineData(int.MaxValue)]
+    public void AnUndefinedKind_CannotBecomeARequest(int kind)
+    {
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => OrleansLocks.Client.LockRequest.For((LockKind)kind, LockId.Create("name", "key")));
+
+        Assert.Equal("kind", refused.ParamName);
+        Assert.Contains("LockKind", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ADefaultLockId_CannotBecomeARequest()
     {
