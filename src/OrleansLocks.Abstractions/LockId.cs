@@ -61,7 +61,12 @@ public readonly record struct LockId
                 nameof(grainKey));
         }
 
-        return Create(grainKey[..separator], grainKey[(separator + 1)..]);
+        // Checked against the caller's parameter: the name and key are parts of grainKey.
+        var name = grainKey[..separator];
+        var key = grainKey[(separator + 1)..];
+        ValidateName(name, nameof(grainKey));
+        ValidateKey(key, nameof(grainKey));
+        return new LockId(name, key);
     }
 
     /// <summary>Parses a grain key like <see cref="Parse"/>, returning false instead of throwing.</summary>

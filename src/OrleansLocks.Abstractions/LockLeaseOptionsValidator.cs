@@ -16,7 +16,8 @@ public sealed class LockLeaseOptionsValidator : IValidateOptions<LockLeaseOption
         ArgumentNullException.ThrowIfNull(options);
         var result = new ValidateOptionsResultBuilder();
         result.AddResult(Ranges.Validate(name, options));
-        if (options.RenewalInterval > TimeSpan.Zero && options.RenewalInterval * 3 > options.LeaseTimeout)
+        // By ticks, not RenewalInterval * 3: a huge interval would overflow TimeSpan instead of being refused.
+        if (options.RenewalInterval > TimeSpan.Zero && options.RenewalInterval.Ticks > options.LeaseTimeout.Ticks / 3)
         {
             result.AddError(
                 $"RenewalInterval must be at most a third of LeaseTimeout (was {options.RenewalInterval} with LeaseTimeout {options.LeaseTimeout}).");

@@ -11,6 +11,8 @@ namespace OrleansLocks.Client;
 /// A timeout of <see langword="null"/> or <see cref="Timeout.InfiniteTimeSpan"/>
 /// waits for ever; <see cref="TimeSpan.Zero"/> tries once. When a wait gives up (timeout or
 /// cancellation) nothing stays held or queued for it.
+/// Bad input (a name, key, timeout or list that breaks its rule) throws at the call, before any task
+/// is returned or any network call made; the exception's ParamName is the parameter.
 /// </remarks>
 public interface ILockProvider
 {

@@ -12,6 +12,10 @@ namespace OrleansLocks.Client;
 /// </summary>
 internal sealed class LockProvider : ILockProvider
 {
+    /// <summary>The rule every waiting form's timeout is checked against (see <see cref="ValidateTimeout"/>).</summary>
+    internal const string TimeoutRule =
+        "The timeout must be zero or more and at most 49 days 17:02:47.294 (uint.MaxValue - 1 ms, the longest a .NET timer waits); null or Timeout.InfiniteTimeSpan waits for ever, zero tries once.";
+
     /// <summary>
     /// How long a wait that gave up waits for the lock to take it out of line (or to release what it
     /// was just granted) before throwing. The caller's deadline matters more than a tidy exit: when
@@ -62,9 +66,19 @@ internal sealed class LockProvider : ILockProvider
     public ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
 
-    public async ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default)
+    public ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default) =>
+        TryAllMeasuredAsync(LockRequest.InCanonicalOrder(locks), cancellationToken);
+
+    public ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        // Checked here, not in the async part: bad input throws at the call, before any task exists.
         var ordered = LockRequest.InCanonicalOrder(locks);
+        var wait = ValidateTimeout(timeout);
+        return AcquireAllMeasuredAsync(ordered, wait, cancellationToken);
+    }
+
+    private async ValueTask<MultiLockHandle?> TryAllMeasuredAsync(List<LockRequest> ordered, CancellationToken cancellationToken)
+    {
         var measurement = StartMulti(ordered);
         try
         {
@@ -79,10 +93,8 @@ internal sealed class LockProvider : ILockProvider
         }
     }
 
-    public async ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    private async ValueTask<MultiLockHandle> AcquireAllMeasuredAsync(List<LockRequest> ordered, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var ordered = LockRequest.InCanonicalOrder(locks);
-        var wait = ValidateTimeout(timeout);
         var measurement = StartMulti(ordered);
         try
         {
@@ -99,15 +111,18 @@ internal sealed class LockProvider : ILockProvider
 
     /// <summary>
     /// Checks a waiting form's timeout: <see langword="null"/> and <see cref="Timeout.InfiniteTimeSpan"/>
-    /// mean for ever, zero means try once, anything else below zero is refused.
+    /// mean for ever, zero means try once; below zero or beyond what a timer can wait is refused
+    /// (<see cref="TimeoutRule"/>). The one check of this rule for every provider and handle method.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (and not infinite).</exception>
-    internal static TimeSpan ValidateTimeout(TimeSpan? timeout)
+    /// <param name="timeout">The caller's timeout.</param>
+    /// <param name="paramName">The caller's parameter name, for the exception.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (and not infinite) or over 49.7 days.</exception>
+    internal static TimeSpan ValidateTimeout(TimeSpan? timeout, string paramName = "timeout")
     {
         var wait = timeout ?? Timeout.InfiniteTimeSpan;
         if ((wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan) || wait > MaxTimeout)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more and at most 49 days (the longest a timer can wait), or Timeout.InfiniteTimeSpan (or null) to wait for ever.");
+            throw new ArgumentOutOfRangeException(paramName, timeout, TimeoutRule);
         }
 
         return wait;
@@ -123,10 +138,16 @@ internal sealed class LockProvider : ILockProvider
             : new(_acquirer.TryAsync(request, cancellationToken));
     }
 
-    private async ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    private ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        // Checked here, not in the async part: bad input throws at the call, before any task exists.
         request.EnsureWellFormed(nameof(request));
         var wait = ValidateTimeout(timeout);
+        return AcquireOneMeasuredAsync(request, wait, cancellationToken);
+    }
+
+    private async ValueTask<LockHandle> AcquireOneMeasuredAsync(LockRequest request, TimeSpan wait, CancellationToken cancellationToken)
+    {
         if (!_instruments.ObservesAcquires)
         {
             return await AcquireOneCoreAsync(request, wait, cancellationToken).ConfigureAwait(false);

@@ -33,11 +33,17 @@ public readonly record struct LockRequest
 
     /// <summary>A request of <paramref name="kind"/> on <paramref name="id"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined <see cref="LockKind"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is <c>default</c> (not made by <see cref="LockId.Create"/> or <see cref="LockId.Parse"/>).</exception>
     public static LockRequest For(LockKind kind, LockId id)
     {
         if (!Enum.IsDefined(kind))
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "The kind must be LockKind.Plain, Read or Write.");
+        }
+
+        if (id.Name is null)
+        {
+            throw new ArgumentException("A lock id must be made with LockId.Create or LockId.Parse (this one is default: it names no lock).", nameof(id));
         }
 
         return new(kind, id);

@@ -36,32 +36,17 @@ public static class LockFences
     /// <summary>Creates or updates the <c>lock_fences</c> table and the <c>orleanslocks_fence</c> function.</summary>
     /// <param name="dataSource">The database of the resource you guard (not necessarily the lock service's).</param>
     /// <param name="cancellationToken">Cancels the installation; its transaction then rolls back.</param>
-    public static async Task InstallAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    public static Task InstallAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Script, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return InstallCoreAsync(dataSource, cancellationToken);
     }
 
     /// <summary>
-    /// Checks <paramref name="fencingToken"/> against the newest token that has written for the lock,
-    /// inside <paramref name="transaction"/>: refused when older, otherwise recorded as the newest.
-    /// Call it first in the transaction that writes; the lock's fence row stays locked until that
-    /// transaction ends, so an older holder cannot commit after a newer one has fenced. An equal token
-    /// (the same holder writing again) is allowed.
+    /// Checks every argument of <see cref="FenceTokenAsync"/> at the call, before any task or database
+    /// call exists, so that bad input throws where it is passed.
     /// </summary>
-    /// <param name="connection">The open connection <paramref name="transaction"/> belongs to.</param>
-    /// <param name="transaction">Your transaction, still open; your writes follow in it.</param>
-    /// <param name="lockId">The lock whose grant the token comes from.</param>
-    /// <param name="kind"><see cref="LockKind.Plain"/> or <see cref="LockKind.Write"/>: a read hold is shared and cannot fence.</param>
-    /// <param name="fencingToken">The grant's fencing token (positive).</param>
-    /// <param name="cancellationToken">Cancels the check; the transaction must then be rolled back.</param>
-    /// <exception cref="StaleFencingTokenException">A newer holder has written; the transaction is aborted, roll it back.</exception>
-    /// <exception cref="ArgumentException">A read hold, a default lock id, a token below 1, or a transaction of another connection or already ended.</exception>
-    /// <exception cref="InvalidOperationException">The fence schema is not installed in this database (see <see cref="InstallAsync"/>).</exception>
-    /// <exception cref="PostgresException">Any other database error; nothing was checked, so do not commit.</exception>
-    public static async ValueTask FenceTokenAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LockId lockId, LockKind kind, long fencingToken, CancellationToken cancellationToken = default)
+    internal static string CheckFenceArguments(NpgsqlConnection connection, NpgsqlTransaction transaction, LockId lockId, LockKind kind, long fencingToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(transaction);
@@ -86,6 +71,42 @@ public static class LockFences
             throw new ArgumentOutOfRangeException(nameof(fencingToken), fencingToken, "A fencing token is a positive number, as every grant's is.");
         }
 
+        return kindName;
+    }
+
+    private static async Task InstallCoreAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Script, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="fencingToken"/> against the newest token that has written for the lock,
+    /// inside <paramref name="transaction"/>: refused when older, otherwise recorded as the newest.
+    /// Call it first in the transaction that writes; the lock's fence row stays locked until that
+    /// transaction ends, so an older holder cannot commit after a newer one has fenced. An equal token
+    /// (the same holder writing again) is allowed.
+    /// </summary>
+    /// <param name="connection">The open connection <paramref name="transaction"/> belongs to.</param>
+    /// <param name="transaction">Your transaction, still open; your writes follow in it.</param>
+    /// <param name="lockId">The lock whose grant the token comes from.</param>
+    /// <param name="kind"><see cref="LockKind.Plain"/> or <see cref="LockKind.Write"/>: a read hold is shared and cannot fence.</param>
+    /// <param name="fencingToken">The grant's fencing token (positive).</param>
+    /// <param name="cancellationToken">Cancels the check; the transaction must then be rolled back.</param>
+    /// <exception cref="StaleFencingTokenException">A newer holder has written; the transaction is aborted, roll it back.</exception>
+    /// <exception cref="ArgumentException">A read hold, a default lock id, a token below 1, or a transaction of another connection or already ended.</exception>
+    /// <exception cref="InvalidOperationException">The fence schema is not installed in this database (see <see cref="InstallAsync"/>).</exception>
+    /// <exception cref="PostgresException">Any other database error; nothing was checked, so do not commit.</exception>
+    public static ValueTask FenceTokenAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LockId lockId, LockKind kind, long fencingToken, CancellationToken cancellationToken = default)
+    {
+        var kindName = CheckFenceArguments(connection, transaction, lockId, kind, fencingToken);
+        return FenceCoreAsync(connection, transaction, lockId, kind, kindName, fencingToken, cancellationToken);
+    }
+
+    /// <summary>Runs the fence check of arguments <see cref="CheckFenceArguments"/> accepted.</summary>
+    internal static async ValueTask FenceCoreAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LockId lockId, LockKind kind, string kindName, long fencingToken, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand("SELECT orleanslocks_fence($1, $2, $3, $4)", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = lockId.Name });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = lockId.Key });

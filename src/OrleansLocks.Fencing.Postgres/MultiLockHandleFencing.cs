@@ -16,12 +16,23 @@ public static class MultiLockHandleFencing
     /// <param name="transaction">Your transaction, still open; your writes follow in it.</param>
     /// <param name="cancellationToken">Cancels the check; the transaction must then be rolled back.</param>
     /// <exception cref="StaleFencingTokenException">A newer holder of one part has written; the transaction is aborted, roll it back.</exception>
-    public static async ValueTask FenceAsync(this MultiLockHandle handle, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">A part is a read hold, or the transaction is of another connection or ended (thrown at the call, before any part is fenced).</exception>
+    public static ValueTask FenceAsync(this MultiLockHandle handle, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        foreach (var part in handle.Parts)
+
+        // Every part is checked before the first is fenced: bad input throws at the call, and no part
+        // is recorded in the transaction for a call that was going to be refused anyway.
+        var kindNames = handle.Parts.Select(p => LockFences.CheckFenceArguments(connection, transaction, p.Id, p.Kind, p.FencingToken)).ToList();
+        return FenceAllAsync(handle, connection, transaction, kindNames, cancellationToken);
+    }
+
+    private static async ValueTask FenceAllAsync(MultiLockHandle handle, NpgsqlConnection connection, NpgsqlTransaction transaction, List<string> kindNames, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < handle.Parts.Count; i++)
         {
-            await LockFences.FenceTokenAsync(connection, transaction, part.Id, part.Kind, part.FencingToken, cancellationToken).ConfigureAwait(false);
+            var part = handle.Parts[i];
+            await LockFences.FenceCoreAsync(connection, transaction, part.Id, part.Kind, kindNames[i], part.FencingToken, cancellationToken).ConfigureAwait(false);
         }
     }
 }

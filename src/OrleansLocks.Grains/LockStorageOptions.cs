@@ -60,7 +60,8 @@ public sealed class LockStorageOptions
     /// <summary>
     /// How often the reminder-driven sweep looks for stored locks whose lease expired while no
     /// activation watched them (e.g. the whole cluster was down), and frees them. At least 1 minute
-    /// (Orleans' minimum reminder period). Only with a <see cref="ConnectionString"/>.
+    /// (Orleans' minimum reminder period) and at most 49 days (the longest period a reminder, like a
+    /// .NET timer, takes). Only with a <see cref="ConnectionString"/>.
     /// </summary>
     /// <value>The default is 5 minutes.</value>
     [ValueRange(typeof(TimeSpan), "00:01:00", "10675199.02:48:05.4775807", ErrorMessage = "{0} must be at least 1 minute, Orleans' minimum reminder period (was {1}).")]
@@ -70,7 +71,7 @@ public sealed class LockStorageOptions
     /// How long a free lock's state is kept before the sweep clears it (the row itself stays, with its
     /// version, so a stale activation can never write over a newer lock). While the state exists,
     /// fencing tokens continue from it (+1); a lock with no state starts from the clock (microseconds
-    /// since the epoch), so this must exceed the worst clock skew between silos.
+    /// since the epoch), so this must exceed the worst clock skew between silos. At most 365 days.
     /// </summary>
     /// <value>The default is 1 hour.</value>
     [ValueRange(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive (was {1}).")]

@@ -16,19 +16,21 @@ public sealed class InMemoryLockOptions
     public TimeSpan RenewalInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Refuses options that break a rule, naming it.</summary>
+    /// <param name="paramName">The caller's parameter that carried the options, for the exception.</param>
     /// <exception cref="ArgumentException">An option breaks its rule.</exception>
-    internal void Validate()
+    internal void Validate(string paramName)
     {
-        LockOwner.Validate(Owner, nameof(Owner));
+        LockOwner.Validate(Owner, paramName);
         if (LeaseTimeout <= TimeSpan.Zero || LeaseTimeout > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"LeaseTimeout must be positive and at most 1 day (was {LeaseTimeout}).", nameof(LeaseTimeout));
+            throw new ArgumentException($"LeaseTimeout must be positive and at most 1 day (was {LeaseTimeout}).", paramName);
         }
 
-        if (RenewalInterval <= TimeSpan.Zero || RenewalInterval * 3 > LeaseTimeout)
+        // By ticks, not RenewalInterval * 3: a huge interval would overflow TimeSpan instead of being refused.
+        if (RenewalInterval <= TimeSpan.Zero || RenewalInterval.Ticks > LeaseTimeout.Ticks / 3)
         {
             throw new ArgumentException(
-                $"RenewalInterval must be positive and at most a third of LeaseTimeout (was {RenewalInterval} with LeaseTimeout {LeaseTimeout}).", nameof(RenewalInterval));
+                $"RenewalInterval must be positive and at most a third of LeaseTimeout (was {RenewalInterval} with LeaseTimeout {LeaseTimeout}).", paramName);
         }
     }
 }

@@ -38,7 +38,7 @@ public sealed class InMemoryLockProvider : ILockProvider
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
         options ??= new InMemoryLockOptions();
-        options.Validate();
+        options.Validate(nameof(options));
         _table = new InMemoryLockTable(timeProvider, options);
         Owner = options.Owner;
     }
@@ -114,9 +114,23 @@ public sealed class InMemoryLockProvider : ILockProvider
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default)
+    public ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default) =>
+        TryAllAsync(LockRequest.InCanonicalOrder(locks), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        // Checked here, not in the async part: bad input throws at the call, as the real provider's does.
         var ordered = LockRequest.InCanonicalOrder(locks);
+        var wait = LockProvider.ValidateTimeout(timeout);
+        return AcquireAllCoreAsync(ordered, wait, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"InMemoryLockProvider {{ Owner = {Owner} }}";
+
+    private async ValueTask<MultiLockHandle?> TryAllAsync(List<LockRequest> ordered, CancellationToken cancellationToken)
+    {
         var held = new List<LockHandle>(ordered.Count);
         foreach (var request in ordered)
         {
@@ -133,15 +147,12 @@ public sealed class InMemoryLockProvider : ILockProvider
         return new MultiLockHandle(held);
     }
 
-    /// <inheritdoc/>
-    public async ValueTask<MultiLockHandle> AcquireAllAsync(IEnumerable<LockRequest> locks, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    private async ValueTask<MultiLockHandle> AcquireAllCoreAsync(List<LockRequest> ordered, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var ordered = LockRequest.InCanonicalOrder(locks);
-        var wait = LockProvider.ValidateTimeout(timeout);
         cancellationToken.ThrowIfCancellationRequested();
         if (wait == TimeSpan.Zero)
         {
-            return await TryAcquireAllAsync(ordered, cancellationToken).ConfigureAwait(false)
+            return await TryAllAsync(ordered, cancellationToken).ConfigureAwait(false)
                 ?? throw new TimeoutException($"Could not acquire all of {LockRequest.Describe(ordered)} at once: at least one is held.");
         }
 
@@ -165,9 +176,6 @@ public sealed class InMemoryLockProvider : ILockProvider
         }).ConfigureAwait(false);
     }
 
-    /// <inheritdoc/>
-    public override string ToString() => $"InMemoryLockProvider {{ Owner = {Owner} }}";
-
     private ValueTask<LockHandle?> TryOneAsync(LockRequest request, CancellationToken cancellationToken)
     {
         // A cancelled task, as the real provider's async method gives, not an exception at the call.
@@ -179,9 +187,11 @@ public sealed class InMemoryLockProvider : ILockProvider
         return new(_table.TryAcquire(request, Owner) is { } lease ? new LockHandle(lease) : null);
     }
 
-    private async ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    private ValueTask<LockHandle> AcquireOneAsync(LockRequest request, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        AcquireOneCoreAsync(request, LockProvider.ValidateTimeout(timeout), cancellationToken);
+
+    private async ValueTask<LockHandle> AcquireOneCoreAsync(LockRequest request, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var wait = LockProvider.ValidateTimeout(timeout);
         cancellationToken.ThrowIfCancellationRequested();
         if (wait == TimeSpan.Zero)
         {

@@ -22,7 +22,7 @@ public static class InMemoryLocksServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         var options = new InMemoryLockOptions();
         configure?.Invoke(options);
-        options.Validate();
+        options.Validate(nameof(configure));
         services.TryAddSingleton(TimeProvider.System);
         services.RemoveAll<InMemoryLockProvider>();
         services.RemoveAll<ILockProvider>();
