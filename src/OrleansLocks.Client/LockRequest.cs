@@ -31,13 +31,17 @@ public readonly record struct LockRequest
     /// <exception cref="ArgumentException">The name or key breaks its rule.</exception>
     public static LockRequest Write(string name, string key) => new(LockKind.Write, LockId.Create(name, key));
 
+    /// <summary>An upgradeable read hold on the read/write lock <c>(name, key)</c> (upgrade it with <see cref="LockHandle.UpgradeToWriteAsync"/>).</summary>
+    /// <exception cref="ArgumentException">The name or key breaks its rule.</exception>
+    public static LockRequest UpgradeableRead(string name, string key) => new(LockKind.UpgradeableRead, LockId.Create(name, key));
+
     /// <summary>A request of <paramref name="kind"/> on <paramref name="id"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined <see cref="LockKind"/>.</exception>
     public static LockRequest For(LockKind kind, LockId id)
     {
         if (!Enum.IsDefined(kind))
         {
-            throw new ArgumentOutOfRangeException(nameof(kind), kind, "The kind must be LockKind.Plain, Read or Write.");
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "The kind must be LockKind.Plain, Read, Write or UpgradeableRead.");
         }
 
         return new(kind, id);
@@ -52,7 +56,7 @@ public readonly record struct LockRequest
     {
         if (Id.Name is null || !Enum.IsDefined(Kind))
         {
-            throw new ArgumentException("A LockRequest must be made with LockRequest.Plain, Read, Write or For (this one is default or has an undefined kind).", paramName);
+            throw new ArgumentException("A LockRequest must be made with LockRequest.Plain, Read, Write, UpgradeableRead or For (this one is default or has an undefined kind).", paramName);
         }
 
         return Id;
