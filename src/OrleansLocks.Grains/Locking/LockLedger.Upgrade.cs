@@ -30,6 +30,12 @@ internal sealed partial class LockLedger
             return (LeaseBook.ToLease(upgraded), null);
         }
 
+        if (!LeaseBook.HoldsUpgradeable(Current, token, now) && line.TryGet(waiterId, out var orphan))
+        {
+            // Its hold ran out before a write noticed: the upgrade leaves the line with the refusal.
+            line.Forget(orphan);
+        }
+
         EnsureUpgradeable(Current, token, now, id);
         if (line.TryGet(waiterId, out var waiter))
         {
