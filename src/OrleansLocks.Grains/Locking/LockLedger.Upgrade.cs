@@ -49,7 +49,7 @@ internal sealed partial class LockLedger
             return (null, waiter);
         }
 
-        waiter = line.JoinUpgrade(waiterId, token, FindByTokenOwner(token));
+        waiter = line.JoinUpgrade(waiterId, token, OwnerOf(token));
         waiter.JoinedAt = now;
         if (LeaseBook.CanUpgrade(Current, token, now))
         {
@@ -84,5 +84,5 @@ internal sealed partial class LockLedger
         }
     }
 
-    private string FindByTokenOwner(string token) => LeaseBook.FindByToken(Current, token)?.Owner ?? LockOwner.Unknown;
+    private string OwnerOf(string token) => LeaseBook.FindByToken(Current, token)?.Owner ?? LockOwner.Unknown;
 }

@@ -101,8 +101,8 @@ internal sealed partial class LockLedger(ILockStore store, LockGrainSettings set
         var grants = line?.Serve(w => w.UpgradeToken is { } token ? book.Upgrade(token, w.Id, now)
             : book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
 
-        // A hand-off: waiters are served by a write that freed the lock (not by their own acquire).
-        var freedAt = grants is { Count: > 0 } && operation != "acquire" && settings.Instruments.ObservesHandoffs ? FreedAt(now) : (long?)null;
+        // A hand-off: waiters are served by a write that freed the lock (not by their own acquire or upgrade).
+        var freedAt = grants is { Count: > 0 } && operation is not ("acquire" or "upgrade") && settings.Instruments.ObservesHandoffs ? FreedAt(now) : (long?)null;
         var next = book.Seal(now);
         try
         {
