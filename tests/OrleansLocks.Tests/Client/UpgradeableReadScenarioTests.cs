@@ -154,6 +154,26 @@ public abstract class UpgradeableReadScenarioTests(LockCluster cluster) : Cluste
     }
 
     [Fact]
+    public async Task ACancelledUpgrade_ThrowsOperationCanceled_AndLeavesTheUpgradeableReadHeld()
+    {
+        var key = NewKey();
+        await using var reader = await Locks.TryAcquireReadAsync("name", key);
+        await using var handle = await Locks.TryAcquireUpgradeableReadAsync("name", key);
+        Assert.NotNull(handle);
+        using var cancel = new CancellationTokenSource();
+
+        var upgrade = handle.UpgradeToWriteAsync(cancellationToken: cancel.Token).AsTask();
+        await Eventually.TrueAsync(async () => (await Info(key)).UpgradeWaiting, "the upgrade waits");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upgrade.WaitAsync(Arrival));
+        Assert.Equal(LockKind.UpgradeableRead, handle.Kind);
+        Assert.False((await Info(key)).UpgradeWaiting);
+        await using var late = await Locks.TryAcquireReadAsync("name", key);
+        Assert.NotNull(late);
+    }
+
+    [Fact]
     public async Task AWaitingWriter_DoesNotDeadlockAnUpgrade()
     {
         var key = NewKey();
