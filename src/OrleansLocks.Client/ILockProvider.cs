@@ -61,6 +61,22 @@ public interface ILockProvider
     ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Tries once to take the upgradeable read hold on the read/write lock <c>(name, key)</c>: shared
+    /// with ordinary readers, but only one at a time, and never beside a writer. Upgrade it with
+    /// <see cref="LockHandle.UpgradeToWriteAsync"/>.
+    /// </summary>
+    /// <returns>The handle, or <see langword="null"/> when a writer or another upgradeable reader holds the lock, or anyone waits for it.</returns>
+    /// <inheritdoc cref="TryAcquireAsync" path="/param"/>
+    /// <inheritdoc cref="TryAcquireAsync" path="/exception"/>
+    ValueTask<LockHandle?> TryAcquireUpgradeableReadAsync(string name, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes the upgradeable read hold on the read/write lock <c>(name, key)</c>, waiting for up to <paramref name="timeout"/>.</summary>
+    /// <inheritdoc cref="AcquireAsync" path="/param"/>
+    /// <inheritdoc cref="AcquireAsync" path="/returns"/>
+    /// <inheritdoc cref="AcquireAsync" path="/exception"/>
+    ValueTask<LockHandle> AcquireUpgradeableReadAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Tries once to acquire every lock of <paramref name="locks"/>, all or nothing: if any is taken,
     /// those already acquired are released before this returns.
     /// </summary>

@@ -159,8 +159,11 @@ internal sealed class LockAcquirer(
                 case LockKind.Write:
                     var forWrite = grains.GetGrain<IReadWriteLockGrain>(key);
                     return new(forWrite, forWrite.TryAcquireWrite);
+                case LockKind.UpgradeableRead:
+                    var forUpgradeableRead = grains.GetGrain<IReadWriteLockGrain>(key);
+                    return new(forUpgradeableRead, forUpgradeableRead.TryAcquireUpgradeableRead);
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "The kind must be LockKind.Plain, Read or Write.");
+                    throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "The kind must be LockKind.Plain, Read, Write or UpgradeableRead.");
             }
         }
     }

@@ -31,6 +31,10 @@ public readonly record struct LockRequest
     /// <exception cref="ArgumentException">The name or key breaks its rule.</exception>
     public static LockRequest Write(string name, string key) => new(LockKind.Write, LockId.Create(name, key));
 
+    /// <summary>An upgradeable read hold on the read/write lock <c>(name, key)</c> (upgrade it with <see cref="LockHandle.UpgradeToWriteAsync"/>).</summary>
+    /// <exception cref="ArgumentException">The name or key breaks its rule.</exception>
+    public static LockRequest UpgradeableRead(string name, string key) => new(LockKind.UpgradeableRead, LockId.Create(name, key));
+
     /// <summary>A request of <paramref name="kind"/> on <paramref name="id"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined <see cref="LockKind"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="id"/> is <c>default</c> (not made by <see cref="LockId.Create"/> or <see cref="LockId.Parse"/>).</exception>
@@ -38,7 +42,7 @@ public readonly record struct LockRequest
     {
         if (!Enum.IsDefined(kind))
         {
-            throw new ArgumentOutOfRangeException(nameof(kind), kind, "The kind must be LockKind.Plain, Read or Write.");
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "The kind must be LockKind.Plain, Read, Write or UpgradeableRead.");
         }
 
         if (id.Name is null)
@@ -58,7 +62,7 @@ public readonly record struct LockRequest
     {
         if (Id.Name is null || !Enum.IsDefined(Kind))
         {
-            throw new ArgumentException("A LockRequest must be made with LockRequest.Plain, Read, Write or For (this one is default or has an undefined kind).", paramName);
+            throw new ArgumentException("A LockRequest must be made with LockRequest.Plain, Read, Write, UpgradeableRead or For (this one is default or has an undefined kind).", paramName);
         }
 
         return Id;

@@ -114,6 +114,14 @@ public sealed class InMemoryLockProvider : ILockProvider
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<LockHandle?> TryAcquireUpgradeableReadAsync(string name, string key, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.UpgradeableRead(name, key), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle> AcquireUpgradeableReadAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.UpgradeableRead(name, key), timeout, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default) =>
         TryAllAsync(LockRequest.InCanonicalOrder(locks), cancellationToken);
 

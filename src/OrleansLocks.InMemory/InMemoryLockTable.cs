@@ -9,7 +9,7 @@ namespace OrleansLocks.InMemory;
 /// served first come, first served (a writer alone, or every reader up to the next waiting writer),
 /// and fencing tokens only grow, because a lock's entry is never dropped.
 /// </summary>
-internal sealed class InMemoryLockTable
+internal sealed partial class InMemoryLockTable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(bool ReadWrite, LockId Id), LockEntry> _locks = [];
@@ -74,7 +74,13 @@ internal sealed class InMemoryLockTable
         {
             // Served under the gate even when its task is not completed yet.
             granted = waiter.Lease;
-            if (granted is null && waiter.Place is { List: not null } place)
+            if (granted is not null && waiter.UpgradeOf is not null)
+            {
+                // An upgrade given up after it was served: the hold is the upgradeable read it was.
+                GiveBack(waiter, changes);
+                granted = null;
+            }
+            else if (granted is null && waiter.Place is { List: not null } place)
             {
                 waiter.Entry.Line.Remove(place);
 
@@ -187,9 +193,12 @@ internal sealed class InMemoryLockTable
     private static List<InMemoryLease> Matching(LockEntry entry, LockRequest request) =>
         entry.Holders.Where(h => h.Kind == request.Kind).ToList();
 
-    private static bool Fits(LockEntry entry, LockKind kind) => kind == LockKind.Read
-        ? entry.Holders.TrueForAll(h => h.Kind == LockKind.Read) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders
-        : entry.Holders.Count == 0;
+    private static bool Fits(LockEntry entry, LockKind kind) => kind switch
+    {
+        LockKind.Read => entry.Holders.TrueForAll(h => h.Kind is LockKind.Read or LockKind.UpgradeableRead) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders,
+        LockKind.UpgradeableRead => entry.Holders.TrueForAll(h => h.Kind == LockKind.Read) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders,
+        _ => entry.Holders.Count == 0,
+    };
 
     private LockEntry EntryOf(LockRequest request)
     {
@@ -226,11 +235,12 @@ internal sealed class InMemoryLockTable
 
     private void ServeLine(LockEntry entry, Changes changes)
     {
-        while (entry.Line.First is { } first && Fits(entry, first.Value.Kind))
+        DropOrphanUpgrade(entry, changes);
+        while (entry.Line.First is { } first && Serves(entry, first.Value))
         {
             entry.Line.RemoveFirst();
             var waiter = first.Value;
-            waiter.Lease = Grant(entry, waiter.Kind, waiter.Owner);
+            waiter.Lease = waiter.UpgradeOf is { } upgrading ? Upgrade(entry, upgrading, waiter) : Grant(entry, waiter.Kind, waiter.Owner);
             changes.Served.Add(waiter);
         }
     }
@@ -274,6 +284,8 @@ internal sealed class InMemoryLockTable
 
         public List<Waiter> Served { get; } = [];
 
+        public List<Waiter> DroppedUpgrades { get; } = [];
+
         public void Apply()
         {
             foreach (var lease in Lost)
@@ -283,8 +295,19 @@ internal sealed class InMemoryLockTable
 
             foreach (var waiter in Served)
             {
-                waiter.Lease!.Start();
-                waiter.Granted.TrySetResult(waiter.Lease);
+                // An upgraded lease keeps the timers it has.
+                if (waiter.UpgradeOf is null)
+                {
+                    waiter.Lease!.Start();
+                }
+
+                waiter.Granted.TrySetResult(waiter.Lease!);
+            }
+
+            foreach (var waiter in DroppedUpgrades)
+            {
+                waiter.Granted.TrySetException(new InvalidOperationException(
+                    $"The upgradeable read of lock '{waiter.Entry.Id}' was released or lost while its upgrade to write waited; nothing is held."));
             }
         }
     }
@@ -299,6 +322,12 @@ internal sealed class InMemoryLockTable
         public string Owner { get; } = owner;
 
         public LinkedListNode<Waiter>? Place { get; set; }
+
+        /// <summary>For a waiting upgrade: the upgradeable read lease it upgrades; null for every other waiter.</summary>
+        public InMemoryLease? UpgradeOf { get; init; }
+
+        /// <summary>For a served upgrade: the fencing token of the upgradeable read, to give the upgrade back.</summary>
+        public long UpgradedFrom { get; set; }
 
         /// <summary>The lease it was served, set under the gate (its task completes after the gate).</summary>
         public InMemoryLease? Lease { get; set; }

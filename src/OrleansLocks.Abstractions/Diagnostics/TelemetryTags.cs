@@ -39,6 +39,7 @@ internal static class TelemetryTags
         OrleansLocks.LockKind.Plain => "plain",
         OrleansLocks.LockKind.Read => "read",
         OrleansLocks.LockKind.Write => "write",
+        OrleansLocks.LockKind.UpgradeableRead => "upgradeable_read",
         _ => "unknown",
     };
 }

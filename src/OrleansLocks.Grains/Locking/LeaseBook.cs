@@ -10,7 +10,7 @@ namespace OrleansLocks.Grains.Locking;
 /// A holder holds while <c>now &lt; expiresAt</c>. Readers share the lock (at most
 /// <see cref="IReadWriteLockGrain.MaxReaders"/>), a writer (a plain lock's holder) holds it alone.
 /// </remarks>
-internal sealed class LeaseBook
+internal sealed partial class LeaseBook
 {
     private readonly LockState _before;
     private readonly long _leaseMs;
@@ -51,8 +51,13 @@ internal sealed class LeaseBook
             return false;
         }
 
+        if (kind == LockKind.UpgradeableRead && FindUpgradeable(state, now) is not null)
+        {
+            return false;
+        }
+
         var readers = state.Readers?.Count(r => r.IsLiveAt(now)) ?? 0;
-        return kind == LockKind.Read ? readers < IReadWriteLockGrain.MaxReaders : readers == 0;
+        return kind is LockKind.Read or LockKind.UpgradeableRead ? readers < IReadWriteLockGrain.MaxReaders : readers == 0;
     }
 
     /// <summary>
@@ -113,9 +118,9 @@ internal sealed class LeaseBook
     /// <remarks>The caller decides that it fits (<see cref="Fits(LockKind, long)"/>, <see cref="CanGrantNow"/>).</remarks>
     public LockHolder Grant(LockKind kind, string owner, string? acquireId, long now)
     {
-        var holder = new LockHolder(LockToken.New(), owner, now, now, now + _leaseMs, NextFencingToken(Next, now, _recordExists), acquireId);
+        var holder = new LockHolder(LockToken.New(), owner, now, now, now + _leaseMs, NextFencingToken(Next, now, _recordExists), acquireId, Upgradeable: kind == LockKind.UpgradeableRead);
         Next.FencingToken = holder.FencingToken;
-        if (kind == LockKind.Read)
+        if (kind is LockKind.Read or LockKind.UpgradeableRead)
         {
             (Next.Readers ??= []).Add(holder);
         }

@@ -128,7 +128,7 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
         owner = CallerInput.ResolveOwner(owner);
         if (!Accepts(kind))
         {
-            throw new ArgumentException($"This lock does not take {kind} holds: plain locks (ILockGrain) take LockKind.Plain, read/write locks (IReadWriteLockGrain) take LockKind.Read and LockKind.Write.", nameof(kind));
+            throw new ArgumentException($"This lock does not take {kind} holds: plain locks (ILockGrain) take LockKind.Plain, read/write locks (IReadWriteLockGrain) take LockKind.Read, LockKind.Write and LockKind.UpgradeableRead.", nameof(kind));
         }
 
         if (Settings.OpenWaits.IsStopping)
@@ -148,32 +148,7 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
             Settings.OpenWaits.Add(this, TaskScheduler.Current);
             return (null, _ledger.OpenLine().OpenCall(waiter, now));
         }, skipIf: () => _goingAway);
-        if (call is null)
-        {
-            return answer;
-        }
-
-        try
-        {
-            // The call ends by its own timer, not by a grain message: a message could sit behind the
-            // activation's deactivation, which itself waits for this call to end.
-            return await call.Task.WaitAsync(Settings.PollInterval, Settings.Time);
-        }
-        catch (TimeoutException)
-        {
-            if (call.Task.IsCompleted)
-            {
-                return await call.Task;
-            }
-
-            // "Not yet": the waiter keeps its place; a grant made before its next call waits for it.
-            if (_ledger.Line?.EndCall(waiterId, call, NowMs()) == true)
-            {
-                Reschedule();
-            }
-
-            return null;
-        }
+        return call is null ? answer : await AwaitCallAsync(waiterId, call);
     }
 
     public Task<bool> ConfirmGrant(string token)
@@ -197,6 +172,11 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
             {
                 book.Remove(holder.Token);
                 Log.GrantReturned(Logger, id, holder.FencingToken);
+            }
+            else if (book.GiveBackUpgrade(waiterId, now) is { } reader)
+            {
+                // An upgrade given up after it was granted: the caller holds what it held before.
+                Log.UpgradeGivenBack(Logger, id, reader.FencingToken);
             }
 
             await _ledger.CommitIfChangedAsync(book, "release", id, now);
@@ -402,7 +382,9 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
         _ledger.Line is { Count: > 0 } && NowMs() < State.NoGrantsBefore ? State.NoGrantsBefore : null;
 
     private LockKind KindOf(LockState state, LockHolder holder) =>
-        Accepts(LockKind.Plain) ? LockKind.Plain : state.Readers?.Contains(holder) == true ? LockKind.Read : LockKind.Write;
+        Accepts(LockKind.Plain) ? LockKind.Plain
+        : state.Readers?.Contains(holder) == true ? (holder.Upgradeable ? LockKind.UpgradeableRead : LockKind.Read)
+        : LockKind.Write;
 
     private void TellSchedule(long? due)
     {
