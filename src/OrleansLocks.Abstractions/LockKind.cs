@@ -15,4 +15,7 @@ public enum LockKind
 
     /// <summary>An exclusive hold on a read/write lock (<see cref="IReadWriteLockGrain"/>): no readers and no other writer.</summary>
     Write = 2,
+
+    /// <summary>One permit of a semaphore (<see cref="ISemaphoreGrain"/>): up to its count of holders at once.</summary>
+    Semaphore = 3,
 }

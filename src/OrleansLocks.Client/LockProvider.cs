@@ -62,6 +62,18 @@ internal sealed class LockProvider : ILockProvider
     public ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
 
+    public ValueTask<LockHandle?> TryAcquireSemaphoreAsync(string name, string key, int maxCount, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Semaphore(name, key, maxCount), cancellationToken);
+
+    public ValueTask<LockHandle> AcquireSemaphoreAsync(string name, string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var request = LockRequest.Semaphore(name, key, maxCount);
+
+        // Checked here, so a bad timeout is thrown by the call rather than by the task it returns.
+        ValidateTimeout(timeout);
+        return AcquireOneAsync(request, timeout, cancellationToken);
+    }
+
     public async ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default)
     {
         var ordered = LockRequest.InCanonicalOrder(locks);

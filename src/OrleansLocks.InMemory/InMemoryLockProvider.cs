@@ -67,7 +67,8 @@ public sealed class InMemoryLockProvider : ILockProvider
     /// Makes the holders of a lock lose their leases now, as if they had stopped renewing a lease
     /// ago: their <see cref="LockHandle.HandleLostToken"/> is cancelled and the lock goes to the next
     /// waiter. <see cref="LockRequest.Plain"/> names a plain lock's holder; <see cref="LockRequest.Read"/>
-    /// a read/write lock's readers, <see cref="LockRequest.Write"/> its writer.
+    /// a read/write lock's readers, <see cref="LockRequest.Write"/> its writer; <see cref="LockRequest.Semaphore"/>
+    /// a semaphore's holders (whatever count it gives).
     /// </summary>
     /// <returns>How many holders lost their lease (0 when nobody of that kind held it).</returns>
     public int Expire(LockRequest lockRequest)
@@ -112,6 +113,20 @@ public sealed class InMemoryLockProvider : ILockProvider
     /// <inheritdoc/>
     public ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle?> TryAcquireSemaphoreAsync(string name, string key, int maxCount, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Semaphore(name, key, maxCount), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle> AcquireSemaphoreAsync(string name, string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var request = LockRequest.Semaphore(name, key, maxCount);
+
+        // Checked here, so a bad timeout is thrown by the call rather than by the task it returns.
+        LockProvider.ValidateTimeout(timeout);
+        return AcquireOneAsync(request, timeout, cancellationToken);
+    }
 
     /// <inheritdoc/>
     public async ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default)
