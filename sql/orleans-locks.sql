@@ -626,6 +626,7 @@ DO $do$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_attribute
                WHERE attrelid = to_regclass('orleans_locks') AND attname = 'token' AND NOT attisdropped) THEN
+        DROP VIEW IF EXISTS worker_semaphores;
         DROP VIEW IF EXISTS worker_read_write_locks;
         DROP VIEW IF EXISTS worker_locks;
         DROP VIEW orleans_locks;
