@@ -12,6 +12,7 @@ internal static class Display
         LockKind.Plain => "plain",
         LockKind.Read => "read",
         LockKind.Write => "write",
+        LockKind.Semaphore => "semaphore",
         _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
     };
 
