@@ -47,7 +47,10 @@ internal sealed class LockAdminGrain(
     {
         var id = LockId.Create(name, key);
         var view = await Target(id.Name, id.Key, kind).Describe();
-        return new LockDetails(id.Name, id.Key, kind != LockKind.Plain, view.Holders, view.Waiters, await StoredVersionAsync(id, kind), view.NoGrantsBefore);
+        return new LockDetails(id.Name, id.Key, kind is not (LockKind.Plain or LockKind.Semaphore), view.Holders, view.Waiters, await StoredVersionAsync(id, kind), view.NoGrantsBefore)
+        {
+            IsSemaphore = kind == LockKind.Semaphore,
+        };
     }
 
     public async Task<ForceReleaseResult> ForceRelease(string name, string key, LockKind? kind, long? expectedFencingToken, string reason, string requestedBy)
