@@ -29,7 +29,7 @@ public sealed class LockHandle : IAsyncDisposable
     /// <summary>Which lock this is.</summary>
     public LockId Id => _keeper.Id;
 
-    /// <summary>Which kind of hold this is: a plain lock, or a read, write or upgradeable read hold on a read/write lock (<see cref="LockKind.Write"/> once upgraded).</summary>
+    /// <summary>Which kind of hold this is: a plain lock, a read, write or upgradeable read hold on a read/write lock (<see cref="LockKind.Write"/> once upgraded), or a semaphore's permit.</summary>
     public LockKind Kind => _keeper.Kind;
 
     /// <summary>Who holds it: this process's owner name.</summary>

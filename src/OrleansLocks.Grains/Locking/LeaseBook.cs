@@ -36,8 +36,9 @@ internal sealed partial class LeaseBook
 
     /// <summary>
     /// Whether a new <paramref name="kind"/> hold fits beside the live holders of <paramref name="state"/>:
-    /// no live writer, and for a reader fewer than the most readers, for a writer no reader; and no
-    /// lock-delay of a forced release running.
+    /// no live writer, and for a reader fewer than the most readers, for a semaphore's holder fewer
+    /// than its count (and the most holders), for a writer no reader; and no lock-delay of a forced
+    /// release running.
     /// </summary>
     public static bool Fits(LockState state, LockKind kind, long now)
     {
@@ -57,7 +58,12 @@ internal sealed partial class LeaseBook
         }
 
         var readers = state.Readers?.Count(r => r.IsLiveAt(now)) ?? 0;
-        return kind is LockKind.Read or LockKind.UpgradeableRead ? readers < IReadWriteLockGrain.MaxReaders : readers == 0;
+        return kind switch
+        {
+            LockKind.Read or LockKind.UpgradeableRead => readers < IReadWriteLockGrain.MaxReaders,
+            LockKind.Semaphore => readers < Math.Min(state.MaxCount ?? 0, ISemaphoreGrain.MaxHolders),
+            _ => readers == 0,
+        };
     }
 
     /// <summary>
@@ -120,8 +126,9 @@ internal sealed partial class LeaseBook
     {
         var holder = new LockHolder(LockToken.New(), owner, now, now, now + _leaseMs, NextFencingToken(Next, now, _recordExists), acquireId, Upgradeable: kind == LockKind.UpgradeableRead);
         Next.FencingToken = holder.FencingToken;
-        if (kind is LockKind.Read or LockKind.UpgradeableRead)
+        if (kind is LockKind.Read or LockKind.UpgradeableRead or LockKind.Semaphore)
         {
+            // A semaphore's holders share it as readers do, and are stored the same way.
             (Next.Readers ??= []).Add(holder);
         }
         else

@@ -71,7 +71,7 @@ internal sealed partial class LockLedger(ILockStore store, LockGrainSettings set
         foreach (var expired in book.Expire(now))
         {
             Log.Expired(logger, id, expired.FencingToken);
-            settings.Instruments.Expired(id, expired.Token == Current.Writer?.Token ? owner.WriterKind : LockKind.Read);
+            settings.Instruments.Expired(id, expired.Token == Current.Writer?.Token ? owner.WriterKind : owner.SharedKind);
             _line?.ForgetUnconfirmed(expired.Token);
         }
 
@@ -271,4 +271,7 @@ internal interface ILockLedgerOwner
 
     /// <summary>The kind of this lock's exclusive holder (plain for a plain lock, write for a read/write lock), for telemetry tags.</summary>
     LockKind WriterKind { get; }
+
+    /// <summary>The kind of this lock's shared holders (read for a read/write lock, semaphore for a semaphore), for telemetry tags.</summary>
+    LockKind SharedKind { get; }
 }

@@ -10,7 +10,8 @@ namespace OrleansLocks.Grains;
 /// </summary>
 /// <remarks>
 /// The writer (a plain lock's only holder) is stored flat at the top level, as the <c>worker_locks</c>
-/// row is; a read/write lock's readers are the <see cref="Readers"/> array.
+/// row is; a read/write lock's readers are the <see cref="Readers"/> array, and so are a semaphore's
+/// holders (which share it as readers do), beside its <see cref="MaxCount"/>.
 /// </remarks>
 internal sealed class LockState
 {
@@ -82,6 +83,14 @@ internal sealed class LockState
     [JsonPropertyName("upgradeId")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? UpgradeId { get; set; }
+
+    /// <summary>
+    /// A semaphore's count: set by its first holder or waiter, and replaced by the next first caller
+    /// once nobody holds or waits (a semaphore's holders are the <see cref="Readers"/> array); absent for locks.
+    /// </summary>
+    [JsonPropertyName("maxCount")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxCount { get; set; }
 
     /// <summary>The writer (a plain lock's holder), or null; a view over the flat top-level fields.</summary>
     [JsonIgnore]
