@@ -146,7 +146,9 @@ public abstract class ProviderBadArgumentTests
         {
             // THE PLACE FOR HANDLE KINDS: a method made for another kind of hold (e.g. an upgrade of an
             // upgradeable read) gets its handle here.
-            return (await Locks.TryAcquireAsync(BadArgumentCatalog.GoodName, key))!;
+            return method.Name.Contains("Upgrade", StringComparison.Ordinal)
+                ? (await Locks.TryAcquireUpgradeableReadAsync(BadArgumentCatalog.GoodName, key))!
+                : (await Locks.TryAcquireAsync(BadArgumentCatalog.GoodName, key))!;
         }
 
         if (method.DeclaringType == typeof(MultiLockHandle))
