@@ -66,8 +66,24 @@ internal sealed partial class LeaseKeeper : IHeldLease
         // slow renewal never costs the lease.
         _renewalInterval = TimeSpan.FromTicks(Math.Min(renewalInterval.Ticks, lease.Duration.Ticks / 3));
         _deadline = After(sentAt, lease.Duration);
-        _deadlineTimer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnDeadline(), this, Due(_deadline), Timeout.InfiniteTimeSpan);
-        _renewalTimer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnRenewalDue(), this, _renewalInterval, _renewalInterval);
+
+        // Created stopped: Start runs them once the keeper is registered, so that a deadline already
+        // past on arrival (a grant answered late in a long wait call) finds everything in place.
+        _renewalTimer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnRenewalDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _deadlineTimer = time.CreateTimer(static s => ((LeaseKeeper)s!).OnDeadline(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Starts renewing and watching the deadline. With little of the lease left on arrival, the
+    /// first renewal comes early rather than after a full interval; with none left, the lease is
+    /// lost at once.
+    /// </summary>
+    public void Start()
+    {
+        // Not under the gate: a timer that is due at once may run its callback inside Change.
+        var firstRenewal = TimeSpan.FromTicks(Math.Min(_renewalInterval.Ticks, Due(_deadline).Ticks / 3));
+        _renewalTimer.Change(firstRenewal, _renewalInterval);
+        _deadlineTimer.Change(Due(_deadline), Timeout.InfiniteTimeSpan);
     }
 
     public LockId Id { get; }

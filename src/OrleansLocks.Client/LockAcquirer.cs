@@ -100,6 +100,7 @@ internal sealed class LockAcquirer(
     {
         var keeper = new LeaseKeeper(request.Id, request.Kind, grain, granted, grantedNoEarlierThan, lease.RenewalInterval, time, retry, instruments, logger, held.Remove);
         held.Add(keeper);
+        keeper.Start();
         Log.Acquired(logger, request.Id, granted.FencingToken);
         return new LockHandle(keeper);
     }

@@ -10,7 +10,10 @@ public sealed class LockWaitOptions
     /// The longest one <see cref="ILeaseGrain.Wait"/> call stays open before it answers "not yet" and
     /// the waiter calls again, keeping its place. Keep it shorter than the callers' Orleans response
     /// timeout (30 seconds by default): a longer one still works, since a timed-out wait call is made
-    /// again with the same waiter id, but each time-out costs a logged fault and a retry pause.
+    /// again with the same waiter id, but each time-out costs a logged fault and a retry pause. It must
+    /// be at most half of <see cref="LockLeaseOptions.LeaseTimeout"/> (checked at start-up): a waiter
+    /// counts its lease from when it sent the wait call that was granted, so a longer call could hand
+    /// over a lease that is nearly over.
     /// </summary>
     /// <value>The default is 15 seconds.</value>
     [ValueRange(typeof(TimeSpan), "00:00:00", "00:10:00", MinimumIsExclusive = true, ErrorMessage = "{0} must be positive and at most 10 minutes (was {1}); keep it below the callers' response timeout.")]

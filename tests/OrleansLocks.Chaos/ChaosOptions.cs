@@ -30,7 +30,7 @@ internal sealed record ChaosOptions
     public TimeSpan WaiterTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>The silos' <c>OrleansLocks:Wait:PollInterval</c>: the longest one wait call stays open.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Where to write the markdown report, if anywhere.</summary>
     public string? Report { get; init; }
@@ -85,5 +85,5 @@ internal sealed record ChaosOptions
     }
 
     private static ChaosOptions WithLease(ChaosOptions options, TimeSpan lease) =>
-        options with { LeaseTimeout = lease, RenewalInterval = lease / 3, WaiterTimeout = lease / 2 };
+        options with { LeaseTimeout = lease, RenewalInterval = lease / 3, WaiterTimeout = lease / 2, PollInterval = lease / 3 };
 }

@@ -93,6 +93,7 @@ public static class OrleansLocksSiloBuilderExtensions
         services.AddValidatedOptions<LockLeaseOptions, LockLeaseOptionsValidator>(LockLeaseOptions.SectionName, configureLease);
         services.AddValidatedOptions<LockWaitOptions, LockWaitOptionsValidator>(LockWaitOptions.SectionName, configureWait);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockStorageOptions>, LockStorageChoiceValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockWaitOptions>, LockWaitAgainstLeaseValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStoredLockCatalog, PostgresStoredLockCatalog>();
         services.AddValidatedOptions<LockAdminOptions, LockAdminOptionsValidator>(LockAdminOptions.SectionName, configure: null);

@@ -66,6 +66,25 @@ public sealed class LockHandleTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AGrantThatArrivesPastItsLocalDeadline_IsHandedOverAlreadyLost_RatherThanFailingTheAcquire()
+    {
+        var key = NewKey();
+        var grain = _cluster.Grains.GetGrain<ILockGrain>(LockId.Create("handle", key).ToGrainKey());
+        var other = await grain.TryAcquire("other");
+        var waiting = _cluster.Locks.AcquireAsync("handle", key).AsTask();
+        await Eventually.TrueAsync(async () => (await grain.GetInfo())?.Waiting == 1, "one waiting in line");
+
+        // The waiting process's clock runs a whole lease ahead while its wait call is open (a long
+        // pause): the grant that then arrives must be presumed over on arrival.
+        _cluster.ClientClock.Advance(TimeSpan.FromMinutes(3));
+        Assert.True(await grain.Release(other!.Token));
+
+        await using var handle = await waiting;
+        Assert.True(handle.HandleLostToken.IsCancellationRequested);
+        Assert.Equal(LockKind.Plain, handle.Kind);
+    }
+
+    [Fact]
     public async Task HandleLostToken_IsCancelledWhenARenewalAnswersLost()
     {
         var handle = await _cluster.Locks.TryAcquireAsync("handle", NewKey());

@@ -164,6 +164,29 @@ public sealed class SiloBuilderStorageChoiceTests
     }
 
     [Fact]
+    public void APollIntervalOverHalfTheLease_IsRefused_NamingTheRuleBetweenThem()
+    {
+        using var host = BuildSilo(
+            locks => locks.UseInMemory(),
+            new() { ["OrleansLocks:Lease:LeaseTimeout"] = "00:00:20", ["OrleansLocks:Lease:RenewalInterval"] = "00:00:05" },
+            configureWait: o => o.PollInterval = TimeSpan.FromSeconds(11));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LockWaitOptions>>().Value);
+        Assert.Contains("PollInterval must be at most half of the LeaseTimeout (was 00:00:11 with LeaseTimeout 00:00:20)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APollIntervalOfHalfTheLease_IsAccepted()
+    {
+        using var host = BuildSilo(
+            locks => locks.UseInMemory(),
+            new() { ["OrleansLocks:Lease:LeaseTimeout"] = "00:00:20", ["OrleansLocks:Lease:RenewalInterval"] = "00:00:05" },
+            configureWait: o => o.PollInterval = TimeSpan.FromSeconds(10));
+
+        Assert.Equal(TimeSpan.FromSeconds(10), host.Services.GetRequiredService<IOptions<LockWaitOptions>>().Value.PollInterval);
+    }
+
+    [Fact]
     public void TheConnectionString_IsRedactedWhereOrleansFormatsTheOptionsForItsLog()
     {
         using var host = BuildSilo(locks => locks.UsePostgres($"Host=127.0.0.1;Port=1;Username=u;Password={Secret}"));
