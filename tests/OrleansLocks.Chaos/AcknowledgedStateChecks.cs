@@ -15,7 +15,7 @@ internal sealed partial class HistoryChecker
     /// <summary>Violations of the crash rules (also in <see cref="Violations"/>), counted on their own.</summary>
     public int AcknowledgedLostInCrash { get; private set; }
 
-    /// <summary>Per crash: locks, live holds and releases whose acknowledged state was compared with the recovered rows.</summary>
+    /// <summary>Per crash: locks, holds still live (by their acknowledged lease) and releases whose acknowledged state was compared with the recovered rows.</summary>
     public List<(Fault Crash, int Locks, int LiveHolds, int Releases)> CrashChecks { get; } = [];
 
     /// <summary>Fenced writes PostgreSQL committed and acknowledged to a worker.</summary>
@@ -32,9 +32,10 @@ internal sealed partial class HistoryChecker
     /// client saw acknowledged before the crash may be missing from the recovered rows:
     /// <list type="bullet">
     /// <item>the stored fencing counter is at least every token acknowledged for the lock;</item>
-    /// <item>a hold whose acknowledged grant or renewal runs past the moment the rows were read, and
-    /// whose holder had not begun to release it by then, is stored as held by that token until at
-    /// least that expiry (not free, not someone else's);</item>
+    /// <item>a hold whose acknowledged grant or renewal ran past the crash, and whose holder had not
+    /// begun to release it by the time the rows were read: if the row still has that grant, it runs
+    /// until at least the acknowledged expiry (a grant's expiry only grows); if the expiry was still
+    /// ahead when the rows were read, the row must have that grant (not free, not someone else's);</item>
     /// <item>a release acknowledged before the crash is not stored as still held by that token.</item>
     /// </list>
     /// Only events stamped before the crash count as acknowledged before it (a worker stamps an
@@ -87,18 +88,27 @@ internal sealed partial class HistoryChecker
                 // ended the hold legitimately; so may the lease running out.
                 var releasedBy = events.FirstOrDefault(e => e.Worker == hold.Worker && e.Actor == hold.Actor && e.Kind == "releasing" && e.Fencing == hold.Fencing)?.ReleaseSent;
                 var killed = kills.Any(k => k.Worker == hold.Worker && k.At <= snapshot.ReadAt);
-                if (hold.Expires <= snapshot.ReadAt + Slack || (releasedBy is { } sent && sent <= snapshot.ReadAt) || killed)
+                if (hold.Expires <= crashAt || (releasedBy is { } sent && sent <= snapshot.ReadAt) || killed)
                 {
                     continue;
                 }
 
+                rows.TryGetValue(hold.Lock, out var stored);
+                var sameGrant = stored is { Held: true } && stored.FencingToken == hold.Fencing;
+                if (!sameGrant && hold.Expires <= snapshot.ReadAt + Slack)
+                {
+                    // The lease had run out by the time the rows were read: a free row, or a newer
+                    // grant, may be the lock moving on rather than a loss.
+                    continue;
+                }
+
                 live++;
-                if (!rows.TryGetValue(hold.Lock, out var stored) || !stored.Held || stored.FencingToken != hold.Fencing)
+                if (!sameGrant)
                 {
                     var what = stored is null ? "no row" : !stored.Held ? "free" : $"held by fencing token {stored.FencingToken}";
                     Lost($"{hold.Lock}: {hold.Worker}'s grant (fencing token {hold.Fencing}) was acknowledged to run until {hold.Expires}, but the recovered row read at {snapshot.ReadAt} says {what}.");
                 }
-                else if (stored.ExpiresAt + Slack < hold.Expires)
+                else if (stored!.ExpiresAt + Slack < hold.Expires)
                 {
                     Lost($"{hold.Lock}: {hold.Worker}'s lease (fencing token {hold.Fencing}) was acknowledged to run until {hold.Expires}, but the recovered row says it ends at {stored.ExpiresAt}.");
                 }

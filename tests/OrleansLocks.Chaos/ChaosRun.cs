@@ -134,16 +134,26 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 break;
             case "pg-crash":
                 target = "postgres";
+
+                // Crash while some holder has an acknowledged lease that outlives the recovery, when
+                // one comes within 10 s, so that the recovered rows have a live grant to be checked on.
+                for (var waited = 0; waited < 100 && !LeaseRunningPast(Now() + (long)(options.LeaseTimeout.TotalMilliseconds / 2)); waited++)
+                {
+                    await Task.Delay(100);
+                }
+
+                start = Now();
                 var killed = await cluster.Postgres.CrashAsync();
-                await Task.Delay(_random.Next(500, 2000));
+                var downAt = Now();
                 await cluster.Postgres.RestartAsync();
+                var recoveredAt = Now();
 
                 // Read at once, before the silos have had much time to write over what recovery kept.
                 var rows = await cluster.ReadLockRowsAsync();
                 var readAt = Now();
                 var crash = new Fault(kind, target, start, Now());
                 _crashes.Add(new CrashSnapshot(crash, readAt, rows));
-                Console.WriteLine($"  note: pg-crash killed {killed} PostgreSQL processes; {rows.Count} lock rows read after recovery");
+                Console.WriteLine($"  note: pg-crash killed {killed} PostgreSQL processes in {downAt - start} ms, recovery and start took {recoveredAt - downAt} ms, {rows.Count} lock rows read {readAt - start} ms after the kill");
                 return crash;
             case "pause-client":
                 target = await PauseHolderAsync();
@@ -190,6 +200,25 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
 
         Console.WriteLine("  note: pause-client found no worker holding a lock in 20 tries; nothing was paused");
         return "none";
+    }
+
+    /// <summary>Whether some worker's acknowledged grant or renewal (not yet being released) runs past <paramref name="until"/>.</summary>
+    private bool LeaseRunningPast(long until)
+    {
+        var expires = new Dictionary<(string, int), long>();
+        foreach (var e in events)
+        {
+            if (e.Kind is "grant" or "renew" && e.Worker != "probe")
+            {
+                expires[(e.Worker, e.Actor)] = e.Expires!.Value;
+            }
+            else if (e.Kind is "releasing" or "end")
+            {
+                expires.Remove((e.Worker, e.Actor));
+            }
+        }
+
+        return expires.Values.Any(t => t > until);
     }
 
     /// <summary>The locks a worker holds by its own reports and has not begun to release.</summary>

@@ -147,7 +147,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
         // A new postmaster refuses to start while any old process still holds the shared memory.
         var deadline = TimeProvider.System.GetTimestamp() + (TimeProvider.System.TimestampFrequency * 30);
-        while (victims.Any(p => Directory.Exists($"/proc/{p}")))
+        while (victims.Any(IsAlive))
         {
             if (TimeProvider.System.GetTimestamp() > deadline)
             {
@@ -158,6 +158,24 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         return victims.Count;
+    }
+
+    /// <summary>Whether a process still runs: a zombie (killed, not yet reaped) holds no shared memory and counts as gone.</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Every process below <paramref name="root"/> (children, their children...), read from /proc.</summary>

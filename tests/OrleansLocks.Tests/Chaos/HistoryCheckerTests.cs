@@ -188,6 +188,19 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void ALeaseThatEndedBeforeTheRowsWereRead_IsReportedOnlyWhenItsOwnRowIsShorter()
+    {
+        // Granted until 5000, renewed until 5500: past the crash (5000), before the read (6000).
+        var history = new[] { Grant("w1", 0, "k0", "try", fencing: 3, granted: -1000, at: -999), Renew("w1", 0, "k0", 3, expires: 5500, at: 3000) };
+        var shortened = CheckCrash(history, new RecoveredLock("k0", Held: true, FencingToken: 3, ExpiresAt: 4000));
+        Assert.Contains(shortened.Violations, v => v.Contains("says it ends at 4000", StringComparison.Ordinal));
+
+        // Free by the read: the lease may simply have run out after the restart.
+        var moved = CheckCrash(history, new RecoveredLock("k0", Held: false, FencingToken: 3, ExpiresAt: null));
+        Assert.Empty(moved.Violations);
+    }
+
+    [Fact]
     public void AGrantAcknowledgedBeforeAPostgresCrash_StoredAsFreeOrWithALowerCounter_IsReported()
     {
         var history = new[] { Grant("w1", 0, "k0", "try", fencing: 3, granted: 1000, at: 1001) };
