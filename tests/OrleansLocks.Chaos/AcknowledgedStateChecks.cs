@@ -32,10 +32,10 @@ internal sealed partial class HistoryChecker
     /// client saw acknowledged before the crash may be missing from the recovered rows:
     /// <list type="bullet">
     /// <item>the stored fencing counter is at least every token acknowledged for the lock;</item>
-    /// <item>a hold whose acknowledged grant or renewal ran past the crash, and whose holder had not
-    /// begun to release it by the time the rows were read: if the row still has that grant, it runs
-    /// until at least the acknowledged expiry (a grant's expiry only grows); if the expiry was still
-    /// ahead when the rows were read, the row must have that grant (not free, not someone else's);</item>
+    /// <item>a hold whose acknowledged grant or renewal ran past the crash: if the row still has that
+    /// grant, it runs until at least the acknowledged expiry (a grant's expiry only grows); if the
+    /// expiry was still ahead when the rows were read and its holder had not begun to release it,
+    /// the row must have that grant (not free, not someone else's);</item>
     /// <item>a release acknowledged before the crash is not stored as still held by that token.</item>
     /// </list>
     /// Only events stamped before the crash count as acknowledged before it (a worker stamps an
@@ -84,21 +84,21 @@ internal sealed partial class HistoryChecker
                     continue;
                 }
 
-                // A release sent (by the worker, or its death) before the rows were read may have
-                // ended the hold legitimately; so may the lease running out.
-                var releasedBy = events.FirstOrDefault(e => e.Worker == hold.Worker && e.Actor == hold.Actor && e.Kind == "releasing" && e.Fencing == hold.Fencing)?.ReleaseSent;
-                var killed = kills.Any(k => k.Worker == hold.Worker && k.At <= snapshot.ReadAt);
-                if (hold.Expires <= crashAt || (releasedBy is { } sent && sent <= snapshot.ReadAt) || killed)
+                if (hold.Expires <= crashAt)
                 {
                     continue;
                 }
 
+                // A row that still has the grant must have its acknowledged expiry (a grant's expiry
+                // only grows). A row without it is a loss only if nothing could have ended the grant
+                // by the time the rows were read: a release sent (by the worker, or its death), or
+                // the lease running out.
                 rows.TryGetValue(hold.Lock, out var stored);
                 var sameGrant = stored is { Held: true } && stored.FencingToken == hold.Fencing;
-                if (!sameGrant && hold.Expires <= snapshot.ReadAt + Slack)
+                var releasedBy = events.FirstOrDefault(e => e.Worker == hold.Worker && e.Actor == hold.Actor && e.Kind == "releasing" && e.Fencing == hold.Fencing)?.ReleaseSent;
+                var killed = kills.Any(k => k.Worker == hold.Worker && k.At <= snapshot.ReadAt);
+                if (!sameGrant && (hold.Expires <= snapshot.ReadAt + Slack || (releasedBy is { } sent && sent <= snapshot.ReadAt) || killed))
                 {
-                    // The lease had run out by the time the rows were read: a free row, or a newer
-                    // grant, may be the lock moving on rather than a loss.
                     continue;
                 }
 

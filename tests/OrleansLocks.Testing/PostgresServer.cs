@@ -145,9 +145,11 @@ public sealed class PostgresServer : IAsyncDisposable
         await ProcessRunner.RunAsync("kill", ["-KILL", .. victims.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))], TimeSpan.FromSeconds(5));
         NpgsqlConnection.ClearAllPools();
 
-        // A new postmaster refuses to start while any old process still holds the shared memory.
+        // A new postmaster refuses to start while any old process still holds the shared memory, or
+        // while the old postmaster's pid still exists (even as a zombie not yet reaped: postmaster.pid
+        // names it, and signalling a zombie succeeds).
         var deadline = TimeProvider.System.GetTimestamp() + (TimeProvider.System.TimestampFrequency * 30);
-        while (victims.Any(IsAlive))
+        while (Directory.Exists($"/proc/{postmaster}") || victims.Any(IsAlive))
         {
             if (TimeProvider.System.GetTimestamp() > deadline)
             {
