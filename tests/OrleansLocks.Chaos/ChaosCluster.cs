@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansLocks.Client;
@@ -26,11 +27,12 @@ internal sealed class ChaosCluster : IAsyncDisposable
     private int _workerCount;
     private IHost? _client;
 
-    private ChaosCluster(ChaosOptions options, PostgresServer postgres, string connectionString, ConcurrentQueue<ChaosEvent> events)
+    private ChaosCluster(ChaosOptions options, PostgresServer postgres, string connectionString, string guardedConnectionString, ConcurrentQueue<ChaosEvent> events)
     {
         _options = options;
         Postgres = postgres;
         ConnectionString = connectionString;
+        GuardedConnectionString = guardedConnectionString;
         _events = events;
         _logDir = Directory.CreateTempSubdirectory("orleanslocks-chaos-").FullName;
     }
@@ -38,6 +40,9 @@ internal sealed class ChaosCluster : IAsyncDisposable
     public PostgresServer Postgres { get; }
 
     public string ConnectionString { get; }
+
+    /// <summary>The database of the resource the workers guard with fenced writes (see <see cref="GuardedResource"/>).</summary>
+    public string GuardedConnectionString { get; }
 
     public string LogDirectory => _logDir;
 
@@ -50,9 +55,11 @@ internal sealed class ChaosCluster : IAsyncDisposable
 
     public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events)
     {
-        var postgres = await PostgresServer.StartAsync(durable: false, own: true);
+        var postgres = await PostgresServer.StartAsync(durable: options.Durable, own: true);
         var database = await postgres.CreateDatabaseAsync("chaos");
-        var cluster = new ChaosCluster(options, postgres, database, events);
+        var guarded = await postgres.CreateDatabaseAsync("guarded", applySchema: false);
+        await GuardedResource.InstallAsync(guarded);
+        var cluster = new ChaosCluster(options, postgres, database, guarded, events);
         for (var i = 0; i < options.Silos; i++)
         {
             cluster._ports.Add((FreePort.Next(), FreePort.Next()));
@@ -172,6 +179,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         }
 
         info.Environment["CHAOS_CONNECTION"] = ConnectionString;
+        info.Environment["CHAOS_GUARDED"] = GuardedConnectionString;
         var process = new Process { StartInfo = info };
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new StreamWriter(Path.Combine(_logDir, $"{name}.log")) { AutoFlush = true };
@@ -215,6 +223,31 @@ internal sealed class ChaosCluster : IAsyncDisposable
         _workers.Remove(name);
         process.Kill(entireProcessTree: true);
         process.WaitForExit();
+    }
+
+    /// <summary>SIGSTOP of a worker process: it keeps its connections and its handles, and does nothing until <see cref="ResumeWorkerAsync"/>.</summary>
+    public Task PauseWorkerAsync(string name) => SignalWorkerAsync(name, "-STOP");
+
+    /// <summary>SIGCONT of a worker paused by <see cref="PauseWorkerAsync"/>.</summary>
+    public Task ResumeWorkerAsync(string name) => SignalWorkerAsync(name, "-CONT");
+
+    private Task SignalWorkerAsync(string name, string signal) =>
+        ProcessRunner.RunAsync("kill", [signal, _workers[name].Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+
+    /// <summary>The plain locks' rows as PostgreSQL has them now (through the schema's <c>orleans_locks</c> view).</summary>
+    public async Task<List<RecoveredLock>> ReadLockRowsAsync()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+        await using var command = dataSource.CreateCommand(
+            "SELECT lock_key, token_fingerprint IS NOT NULL, fencing_token, expires_ts FROM orleans_locks WHERE lock_name = 'chaos' AND lock_type = 'plain' AND has_state");
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<RecoveredLock>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new RecoveredLock(reader.GetString(0), reader.GetBoolean(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)));
+        }
+
+        return rows;
     }
 
     /// <summary>Stops every worker as its host would (SIGINT: it releases what it holds) and waits for it to exit.</summary>

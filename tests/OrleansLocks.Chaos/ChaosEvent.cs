@@ -16,7 +16,7 @@ internal sealed record ChaosEvent
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>start, grant, renew, write, end, null, wait-timeout, error, hung.</summary>
+    /// <summary>start, grant, renew, write, write-refused, write-failed, end, null, wait-timeout, error, hung.</summary>
     public required string Kind { get; init; }
 
     public required string Worker { get; init; }
@@ -58,6 +58,12 @@ internal sealed record ChaosEvent
 
     /// <summary>For error: the exception type and message.</summary>
     public string? Error { get; init; }
+
+    /// <summary>
+    /// For write, write-refused and write-failed: the id of a fenced write to the guarded table
+    /// (unique in the run), which a committed write's row carries.
+    /// </summary>
+    public string? WriteId { get; init; }
 
     public string ToLine() => Prefix + JsonSerializer.Serialize(this, Json);
 

@@ -32,6 +32,12 @@ internal sealed record ChaosOptions
     /// <summary>The silos' <c>OrleansLocks:Wait:PollInterval</c>: the longest one wait call stays open.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// PostgreSQL with its default durability (fsync and synchronous commit on), so that a crash
+    /// loses nothing acknowledged. Off (<c>--no-fsync</c>) is faster but makes pg-crash meaningless.
+    /// </summary>
+    public bool Durable { get; init; } = true;
+
     /// <summary>Where to write the markdown report, if anywhere.</summary>
     public string? Report { get; init; }
 
@@ -48,6 +54,7 @@ internal sealed record ChaosOptions
           --locks N             distinct locks contended on (default 6)
           --fault-interval S    mean seconds between faults (default 10)
           --lease S             lease timeout in seconds (default 6; renewal is a third)
+          --no-fsync            run PostgreSQL with fsync off (faster; a pg-crash may then lose commits)
           --report PATH         also write the summary as markdown to PATH
           --history PATH        also write every history event to PATH (JSON lines)
         """;
@@ -70,6 +77,7 @@ internal sealed record ChaosOptions
                 "--locks" => options with { Locks = Int() },
                 "--fault-interval" => options with { FaultInterval = Seconds() },
                 "--lease" => WithLease(options, Seconds()),
+                "--no-fsync" => options with { Durable = false },
                 "--report" => options with { Report = Next() },
                 "--history" => options with { History = Next() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Npgsql;
+using OrleansLocks.Client;
+using OrleansLocks.Fencing.Postgres;
 
 namespace OrleansLocks.Chaos;
 
@@ -10,13 +13,15 @@ namespace OrleansLocks.Chaos;
 /// </summary>
 internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, ConcurrentQueue<ChaosEvent> events)
 {
-    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage"];
+    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client"];
 
     private readonly Random _random = new(options.Seed);
     private readonly List<Fault> _faults = [];
     private readonly List<Kill> _kills = [];
     private readonly List<Task> _probes = [];
     private readonly List<string> _runViolations = [];
+    private readonly List<CrashSnapshot> _crashes = [];
+    private readonly NpgsqlDataSource _guarded = NpgsqlDataSource.Create(cluster.GuardedConnectionString);
     private int _probeCount;
 
     public async Task<int> RunAsync()
@@ -50,10 +55,12 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         // Every lock must be free again (the killed clients' leases have run out by now or soon).
         await Task.WhenAll(Enumerable.Range(0, options.Locks).Select(i => ProbeAsync($"k{i}", "final")));
 
-        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout, options.PollInterval);
+        var guardedWrites = await GuardedResource.ReadAllAsync(cluster.GuardedConnectionString);
+        await _guarded.DisposeAsync();
+        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout, options.PollInterval, _crashes, guardedWrites);
         checker.Check();
         var violations = _runViolations.Concat(checker.Violations).ToList();
-        var summary = Summarize(checker, violations, Now() - started);
+        var summary = Summarize(checker, violations, started, Now() - started);
         Console.WriteLine(summary);
         if (options.Report is { } path)
         {
@@ -125,11 +132,131 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 await Task.Delay(_random.Next(3000, 6000));
                 await cluster.Postgres.RestartAsync();
                 break;
+            case "pg-crash":
+                target = "postgres";
+
+                // Crash while some holder has an acknowledged lease that outlives the recovery, when
+                // one comes within 10 s, so that the recovered rows have a live grant to be checked on.
+                for (var waited = 0; waited < 100 && !LeaseRunningPast(Now() + (long)(options.LeaseTimeout.TotalMilliseconds / 2)); waited++)
+                {
+                    await Task.Delay(100);
+                }
+
+                start = Now();
+                var killed = await cluster.Postgres.CrashAsync();
+                var downAt = Now();
+                await cluster.Postgres.RestartAsync();
+                var recoveredAt = Now();
+
+                // Read at once, before the silos have had much time to write over what recovery kept.
+                var rows = await cluster.ReadLockRowsAsync();
+                var readAt = Now();
+                var crash = new Fault(kind, target, start, Now());
+                _crashes.Add(new CrashSnapshot(crash, readAt, rows));
+                Console.WriteLine($"  note: pg-crash killed {killed} PostgreSQL processes in {downAt - start} ms, recovery and start took {recoveredAt - downAt} ms, {rows.Count} lock rows read {readAt - start} ms after the kill");
+                return crash;
+            case "pause-client":
+                target = await PauseHolderAsync();
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
 
         return new Fault(kind, target, start, Now());
+    }
+
+    /// <summary>
+    /// SIGSTOP of a worker that holds a lock, kept until the controller has acquired each lock it
+    /// held (so past its lease) and written through the fence with the newer token; then SIGCONT.
+    /// The woken holder's next write carries the older token and must be refused by PostgreSQL.
+    /// </summary>
+    private async Task<string> PauseHolderAsync()
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            foreach (var worker in cluster.LiveWorkers.OrderBy(_ => _random.Next()).ToList())
+            {
+                await cluster.PauseWorkerAsync(worker);
+
+                // Let the lines it wrote before it froze reach the history.
+                await Task.Delay(300);
+                var held = HeldBy(worker);
+                if (held.Count > 0)
+                {
+                    foreach (var lockName in held)
+                    {
+                        await ProbeAsync(lockName, $"while {worker} was paused", fencedWrite: true);
+                    }
+
+                    await cluster.ResumeWorkerAsync(worker);
+                    return worker;
+                }
+
+                await cluster.ResumeWorkerAsync(worker);
+            }
+
+            await Task.Delay(200);
+        }
+
+        Console.WriteLine("  note: pause-client found no worker holding a lock in 20 tries; nothing was paused");
+        return "none";
+    }
+
+    /// <summary>Whether some worker's acknowledged grant or renewal (not yet being released) runs past <paramref name="until"/>.</summary>
+    private bool LeaseRunningPast(long until)
+    {
+        var expires = new Dictionary<(string, int), long>();
+        foreach (var e in events)
+        {
+            if (e.Kind is "grant" or "renew" && e.Worker != "probe")
+            {
+                expires[(e.Worker, e.Actor)] = e.Expires!.Value;
+            }
+            else if (e.Kind is "releasing" or "end")
+            {
+                expires.Remove((e.Worker, e.Actor));
+            }
+        }
+
+        return expires.Values.Any(t => t > until);
+    }
+
+    /// <summary>The locks a worker holds by its own reports and has not begun to release.</summary>
+    private List<string> HeldBy(string worker)
+    {
+        var holding = new Dictionary<int, string>();
+        foreach (var e in events.Where(e => e.Worker == worker))
+        {
+            if (e.Kind == "grant")
+            {
+                holding[e.Actor] = e.Lock!;
+            }
+            else if (e.Kind is "releasing" or "end")
+            {
+                holding.Remove(e.Actor);
+            }
+        }
+
+        return [.. holding.Values.Distinct()];
+    }
+
+    /// <summary>The controller's fenced write with its own grant (recorded as the workers' are).</summary>
+    private async Task ProbeWriteAsync(LockHandle handle, int actor)
+    {
+        var ev = new ChaosEvent { Kind = "write", Worker = "probe", Actor = actor, Lock = handle.Id.Key, Fencing = handle.FencingToken, WriteId = $"probe-{actor}", Sent = Now(), At = 0 };
+        try
+        {
+            await GuardedResource.WriteAsync(_guarded, handle, ev.WriteId);
+            events.Enqueue(ev with { At = Now() });
+        }
+        catch (StaleFencingTokenException)
+        {
+            events.Enqueue(ev with { Kind = "write-refused", At = Now() });
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            events.Enqueue(ev with { Kind = "write-failed", At = Now(), Error = ex.GetType().Name });
+        }
     }
 
     /// <summary>The live worker holding the most locks right now (by its own reports).</summary>
@@ -173,7 +300,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     }
 
     /// <summary>Acquires a lock as the controller (waiting up to a lease plus the waiter timeout and margin), records it, releases it.</summary>
-    private async Task ProbeAsync(string lockName, string why)
+    private async Task ProbeAsync(string lockName, string why, bool fencedWrite = false)
     {
         var actor = Interlocked.Increment(ref _probeCount);
         var sent = Now();
@@ -195,6 +322,11 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 Granted = handle.AcquiredAt.ToUnixTimeMilliseconds(),
                 Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
             });
+            if (fencedWrite)
+            {
+                await ProbeWriteAsync(handle, actor);
+            }
+
             var releaseSent = Now();
             await handle.ReleaseAsync();
             events.Enqueue(new ChaosEvent
@@ -222,7 +354,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         }
     }
 
-    private string Summarize(HistoryChecker checker, List<string> violations, long elapsedMs)
+    private string Summarize(HistoryChecker checker, List<string> violations, long started, long elapsedMs)
     {
         var all = events.ToList();
         int Count(string kind, string? op = null) => all.Count(e => e.Kind == kind && e.Worker != "probe" && (op is null || e.Op == op));
@@ -243,6 +375,11 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         text.AppendLine(CultureInfo.InvariantCulture, $"| holds lost (HandleLostToken) | {all.Count(e => e.Kind == "end" && e.Reason == "lost")} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| releases that failed (lock left to expire) | {all.Count(e => e.Kind == "end" && e.Reason == "release-failed")} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| writes to the guarded resource | {Count("write")} (refused as stale: {checker.StaleWritesRefused}) |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| fenced writes committed (through PostgreSQL's fence) | {checker.FencedWritesCommitted} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| fenced writes refused as stale (StaleFencingTokenException) | {checker.FencedWritesRefused} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| fenced writes not made (database unreachable) | {all.Count(e => e.Kind == "write-failed")} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| stale writes accepted (violations) | {checker.StaleWritesAccepted} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| acknowledged state lost in pg-crash (violations) | {checker.AcknowledgedLostInCrash} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| probes by the controller | {all.Count(e => e.Kind == "grant" && e.Worker == "probe")} |");
         foreach (var error in all.Where(e => e.Kind == "error" && e.Worker != "probe").GroupBy(e => e.Error!.Split(':')[0]).OrderByDescending(g => g.Count()))
         {
@@ -262,6 +399,11 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
             text.AppendLine(CultureInfo.InvariantCulture, $"\nKilled client {kill.Worker} held {locks} lock(s); {(locks == 0 ? "nothing to free" : freedAfter is { } ms ? $"all granted again within {ms} ms (lease {options.LeaseTimeout.TotalMilliseconds:F0} ms)" : "NOT all granted again in time")}.");
         }
 
+        foreach (var (crash, locks, live, releases) in checker.CrashChecks)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"\npg-crash at {Seconds(crash.Start - started)} s: recovered rows checked against {locks} lock(s) with acknowledged grants, {live} hold(s) still live, {releases} acknowledged release(s).");
+        }
+
         foreach (var note in checker.Notes)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"\nNote: {note}");
@@ -278,11 +420,11 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     }
 
     private string Describe() =>
-        $"seed {options.Seed}, {options.Duration.TotalSeconds:F0} s of faults, {options.Silos} silos, {options.Workers} workers x {options.ActorsPerWorker} actors, {options.Locks} locks, lease {options.LeaseTimeout.TotalSeconds:F0} s";
+        $"seed {options.Seed}, {options.Duration.TotalSeconds:F0} s of faults, {options.Silos} silos, {options.Workers} workers x {options.ActorsPerWorker} actors, {options.Locks} locks, lease {options.LeaseTimeout.TotalSeconds:F0} s, PostgreSQL fsync {(options.Durable ? "on" : "off")}";
 
     private string Arguments() => string.Create(
         CultureInfo.InvariantCulture,
-        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}");
+        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}{(options.Durable ? "" : " --no-fsync")}");
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
 

@@ -12,7 +12,15 @@ internal sealed record Kill(string Worker, long At);
 /// grant times are the silo's own), so process pauses and lost answers can hide a violation but
 /// never invent one.
 /// </summary>
-internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnlyList<Fault> faults, IReadOnlyList<Kill> kills, TimeSpan lease, TimeSpan waiterTimeout, TimeSpan pollInterval)
+internal sealed partial class HistoryChecker(
+    IReadOnlyList<ChaosEvent> events,
+    IReadOnlyList<Fault> faults,
+    IReadOnlyList<Kill> kills,
+    TimeSpan lease,
+    TimeSpan waiterTimeout,
+    TimeSpan pollInterval,
+    IReadOnlyList<CrashSnapshot>? crashes = null,
+    IReadOnlyList<GuardedWrite>? guardedWrites = null)
 {
     // Clock readings in different processes are taken at slightly different moments around the
     // same instant; a few milliseconds of slack keeps honest histories from looking wrong.
@@ -58,6 +66,8 @@ internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnly
         CheckNothingHung();
         CheckDeadHoldersFreed(holds, inFlight);
         CheckGuardedResource();
+        CheckFencedWrites();
+        CheckNothingAcknowledgedLostInCrashes();
         MeasureRecoveries(holds);
     }
 
@@ -285,14 +295,15 @@ internal sealed class HistoryChecker(IReadOnlyList<ChaosEvent> events, IReadOnly
     }
 
     /// <summary>
-    /// The guarded resource: per lock it accepts a write only with a fencing token at least as large
+    /// A guarded resource simulated from the history, for writes not made through the database fence
+    /// (no write id): per lock it accepts a write only with a fencing token at least as large
     /// as any it has seen. A refused write is a holder that kept working after its lease may have
     /// ended (a process pause): not a lock violation, but what fencing tokens are for.
     /// </summary>
     private void CheckGuardedResource()
     {
         var highest = new Dictionary<string, long>();
-        foreach (var write in events.Where(e => e.Kind == "write").OrderBy(e => e.At))
+        foreach (var write in events.Where(e => e.Kind == "write" && e.WriteId is null).OrderBy(e => e.At))
         {
             if (highest.TryGetValue(write.Lock!, out var seen) && write.Fencing < seen)
             {

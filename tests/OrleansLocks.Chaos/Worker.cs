@@ -4,7 +4,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Npgsql;
 using OrleansLocks.Client;
+using OrleansLocks.Fencing.Postgres;
 
 namespace OrleansLocks.Chaos;
 
@@ -24,6 +26,14 @@ internal static class Worker
     // When the host began to stop: from then on it may release held locks by itself.
     private static long _stoppingAt = long.MaxValue;
 
+    // A process frozen by SIGSTOP (the pause-client fault) sees every timer fire at once when it is
+    // continued: the ticker notices the gap, so that a deadline that passed while frozen is not
+    // reported as the lock hanging.
+    private static long _lastTick = Now();
+    private static long _lastPauseEnd;
+    private static long _writes;
+    private static NpgsqlDataSource? _guarded;
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         string Arg(string name) => args[args.ToList().IndexOf(name) + 1];
@@ -34,6 +44,11 @@ internal static class Worker
         var lease = TimeSpan.FromMilliseconds(double.Parse(Arg("--lease-ms"), CultureInfo.InvariantCulture));
         var renewal = TimeSpan.FromMilliseconds(double.Parse(Arg("--renewal-ms"), CultureInfo.InvariantCulture));
         var connection = Environment.GetEnvironmentVariable("CHAOS_CONNECTION") ?? throw new InvalidOperationException("CHAOS_CONNECTION is not set.");
+        var guarded = Environment.GetEnvironmentVariable("CHAOS_GUARDED") ?? throw new InvalidOperationException("CHAOS_GUARDED is not set.");
+        await using var guardedSource = NpgsqlDataSource.Create(guarded);
+        _guarded = guardedSource;
+        var ticker = new Thread(Tick) { IsBackground = true, Name = "pause detector" };
+        ticker.Start();
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -134,7 +149,7 @@ internal static class Worker
         var lost = handle.HandleLostToken;
         while (Now() < until && !lost.IsCancellationRequested)
         {
-            Emit(new ChaosEvent { Kind = "write", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, At = Now() });
+            await FencedWriteAsync(handle, worker, actor);
             try
             {
                 await Task.Delay((int)Math.Clamp(until - Now(), 1, 100), lost);
@@ -150,6 +165,9 @@ internal static class Worker
             }
         }
 
+        // The work's last write, made without looking at HandleLostToken, as a holder that was frozen
+        // mid-work would make it on waking: the fence, not the holder, must refuse it when stale.
+        await FencedWriteAsync(handle, worker, actor);
         var usedUntil = Now();
         var wasLost = lost.IsCancellationRequested;
         var releaseSent = Math.Min(Now(), Interlocked.Read(ref _stoppingAt));
@@ -188,8 +206,18 @@ internal static class Worker
 
     private static async Task<LockHandle?> WithDeadline(Task<LockHandle?> acquire, TimeSpan deadline, string worker, int actor, string lockName, string op, long sent)
     {
-        if (await Task.WhenAny(acquire, Task.Delay(deadline)) != acquire)
+        var end = sent + (long)deadline.TotalMilliseconds;
+        while (await Task.WhenAny(acquire, Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, end - Now())))) != acquire)
         {
+            // Let the ticker run before asking it: after SIGCONT every timer fires at once.
+            await Task.Delay(300);
+            if (Interlocked.Read(ref _lastPauseEnd) is var pauseEnd && pauseEnd >= sent && pauseEnd + (long)deadline.TotalMilliseconds > end)
+            {
+                // Frozen during the operation: its deadline counts again from the waking.
+                end = pauseEnd + (long)deadline.TotalMilliseconds;
+                continue;
+            }
+
             Emit(new ChaosEvent { Kind = "hung", Worker = worker, Actor = actor, Lock = lockName, Op = op, Sent = sent, At = Now() });
             throw new HungException();
         }
@@ -199,6 +227,44 @@ internal static class Worker
 
     private static async Task<LockHandle?> AcquireOrThrowAsync(ILockProvider locks, string lockName, TimeSpan timeout, CancellationToken stopping) =>
         await locks.AcquireAsync("chaos", lockName, timeout, stopping);
+
+    /// <summary>
+    /// One write to the guarded table through the database fence, recorded as write (committed and
+    /// acknowledged), write-refused (the fence refused a stale token) or write-failed (not written).
+    /// </summary>
+    private static async Task FencedWriteAsync(LockHandle handle, string worker, int actor)
+    {
+        var writeId = $"{worker}-{Interlocked.Increment(ref _writes)}";
+        var ev = new ChaosEvent { Kind = "write", Worker = worker, Actor = actor, Lock = handle.Id.Key, Fencing = handle.FencingToken, WriteId = writeId, Sent = Now(), At = 0 };
+        try
+        {
+            await GuardedResource.WriteAsync(_guarded!, handle, writeId);
+            Emit(ev with { At = Now() });
+        }
+        catch (StaleFencingTokenException)
+        {
+            Emit(ev with { Kind = "write-refused", At = Now() });
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            Emit(ev with { Kind = "write-failed", At = Now(), Error = ex.GetType().Name });
+        }
+    }
+
+    private static void Tick()
+    {
+        while (true)
+        {
+            Thread.Sleep(100);
+            var now = Now();
+            if (now - Interlocked.Read(ref _lastTick) > 1000)
+            {
+                Interlocked.Exchange(ref _lastPauseEnd, now);
+            }
+
+            Interlocked.Exchange(ref _lastTick, now);
+        }
+    }
 
     private static void Emit(ChaosEvent e)
     {

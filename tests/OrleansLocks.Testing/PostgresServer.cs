@@ -126,7 +126,99 @@ public sealed class PostgresServer : IAsyncDisposable
         await RunPostgresToolAsync(Environment.UserName == "root", Path.Combine(_binDir!, "pg_ctl"), ["-D", _dataDir!, "-m", "fast", "-w", "stop"], TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Starts the server again after <see cref="StopAsync"/>.</summary>
+    /// <summary>
+    /// Crashes the server: SIGKILL to the postmaster and every process under it (its backends,
+    /// WAL writer, checkpointer...) at once, as a power cut or an OOM kill would, with no shutdown
+    /// checkpoint. The next <see cref="RestartAsync"/> then runs crash recovery from the WAL.
+    /// Returns how many processes were killed.
+    /// </summary>
+    public async Task<int> CrashAsync()
+    {
+        EnsureOwned();
+        var postmaster = PostmasterProcessId ?? throw new InvalidOperationException("The server is not running (no postmaster.pid).");
+
+        // Freeze the postmaster first so that it cannot fork a replacement backend between the
+        // listing of its children and the kill.
+        await ProcessRunner.RunAsync("kill", ["-STOP", postmaster.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        var victims = new List<int> { postmaster };
+        victims.AddRange(DescendantsOf(postmaster));
+        await ProcessRunner.RunAsync("kill", ["-KILL", .. victims.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))], TimeSpan.FromSeconds(5));
+        NpgsqlConnection.ClearAllPools();
+
+        // A new postmaster refuses to start while any old process still holds the shared memory, or
+        // while the old postmaster's pid still exists (even as a zombie not yet reaped: postmaster.pid
+        // names it, and signalling a zombie succeeds).
+        var deadline = TimeProvider.System.GetTimestamp() + (TimeProvider.System.TimestampFrequency * 30);
+        while (Directory.Exists($"/proc/{postmaster}") || victims.Any(IsAlive))
+        {
+            if (TimeProvider.System.GetTimestamp() > deadline)
+            {
+                throw new InvalidOperationException("PostgreSQL processes were still alive 30 s after SIGKILL.");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return victims.Count;
+    }
+
+    /// <summary>Whether a process still runs: a zombie (killed, not yet reaped) holds no shared memory and counts as gone.</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every process below <paramref name="root"/> (children, their children...), read from /proc.</summary>
+    private static List<int> DescendantsOf(int root)
+    {
+        var parentOf = new Dictionary<int, int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                // /proc/<pid>/stat: "pid (comm) state ppid ...", comm may hold spaces, so read after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parentOf[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        var found = new List<int>();
+        var frontier = new Queue<int>([root]);
+        while (frontier.TryDequeue(out var parent))
+        {
+            foreach (var child in parentOf.Where(p => p.Value == parent).Select(p => p.Key))
+            {
+                found.Add(child);
+                frontier.Enqueue(child);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/> or <see cref="CrashAsync"/>.</summary>
     public Task RestartAsync()
     {
         EnsureOwned();

@@ -12,7 +12,8 @@ public sealed class ChaosCollection
 /// <summary>
 /// The bounded chaos run CI makes on every submission: the chaos program (tests/OrleansLocks.Chaos) with
 /// a fixed seed, PostgreSQL, 3 Silo processes and 3 client processes, about a minute of faults with
-/// at least one of each kind, and its history checker. The long run is the same program, run by hand
+/// at least one of each kind (including a kill -9 of PostgreSQL with fsync on, and a paused lock holder
+/// whose late write PostgreSQL's fence must refuse), and its history checker. The long run is the same program, run by hand
 /// (see docs/safety.md).
 /// </summary>
 [Collection(ChaosCollection.Name)]
@@ -40,11 +41,17 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         output.WriteLine(console);
         var summary = await File.ReadAllTextAsync(report);
         Assert.Contains("Violations: 0", summary, StringComparison.Ordinal);
-        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage" })
+        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client" })
         {
             Assert.Matches($@"\| {kind} \| [1-9]", summary);
         }
 
+        // The paused holder woke after a newer holder had written: PostgreSQL's fence refused it.
+        Assert.Matches(@"\| fenced writes refused as stale \(StaleFencingTokenException\) \| [1-9]", summary);
+        Assert.Matches(@"\| fenced writes committed \(through PostgreSQL's fence\) \| [1-9]", summary);
+        Assert.Contains("| stale writes accepted (violations) | 0 |", summary, StringComparison.Ordinal);
+        Assert.Contains("| acknowledged state lost in pg-crash (violations) | 0 |", summary, StringComparison.Ordinal);
+        Assert.Matches(@"pg-crash at [0-9.]+ s: recovered rows checked against [1-9]", summary);
         Assert.Matches(@"\| waiting acquire granted \| [1-9]", summary);
         Assert.Matches(@"\| try-acquire granted \| [1-9]", summary);
     }

@@ -177,6 +177,113 @@ public sealed class HistoryCheckerTests
         Assert.Equal(1, checker.StaleWritesRefused);
     }
 
+    [Fact]
+    public void ARenewalAcknowledgedBeforeAPostgresCrash_ButMissingFromTheRecoveredRow_IsReported()
+    {
+        // Renewed to 12000 (acknowledged at 3000), crash at 5000, rows read at 6000 still say 7000.
+        var history = new[] { Grant("w1", 0, "k0", "try", fencing: 3, granted: 1000, at: 1001), Renew("w1", 0, "k0", 3, expires: 12000, at: 3000) };
+        var checker = CheckCrash(history, new RecoveredLock("k0", Held: true, FencingToken: 3, ExpiresAt: 7000));
+        Assert.Equal(1, checker.AcknowledgedLostInCrash);
+        Assert.Contains(checker.Violations, v => v.Contains("lost in pg-crash", StringComparison.Ordinal) && v.Contains("12000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ALeaseThatEndedBeforeTheRowsWereRead_IsReportedOnlyWhenItsOwnRowIsShorter()
+    {
+        // Granted until 5000, renewed until 5500: past the crash (5000), before the read (6000).
+        var history = new[] { Grant("w1", 0, "k0", "try", fencing: 3, granted: -1000, at: -999), Renew("w1", 0, "k0", 3, expires: 5500, at: 3000) };
+        var shortened = CheckCrash(history, new RecoveredLock("k0", Held: true, FencingToken: 3, ExpiresAt: 4000));
+        Assert.Contains(shortened.Violations, v => v.Contains("says it ends at 4000", StringComparison.Ordinal));
+
+        // Free by the read: the lease may simply have run out after the restart.
+        var moved = CheckCrash(history, new RecoveredLock("k0", Held: false, FencingToken: 3, ExpiresAt: null));
+        Assert.Empty(moved.Violations);
+    }
+
+    [Fact]
+    public void AGrantAcknowledgedBeforeAPostgresCrash_StoredAsFreeOrWithALowerCounter_IsReported()
+    {
+        var history = new[] { Grant("w1", 0, "k0", "try", fencing: 3, granted: 1000, at: 1001) };
+        var free = CheckCrash(history, new RecoveredLock("k0", Held: false, FencingToken: 3, ExpiresAt: null));
+        Assert.Contains(free.Violations, v => v.Contains("says free", StringComparison.Ordinal));
+
+        var regressed = CheckCrash(history, new RecoveredLock("k0", Held: true, FencingToken: 2, ExpiresAt: 7000));
+        Assert.Contains(regressed.Violations, v => v.Contains("recovered counter is 2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AReleaseAcknowledgedBeforeAPostgresCrash_StoredAsStillHeld_IsReported()
+    {
+        var history = new[] { Grant("w1", 0, "k0", "try", fencing: 3, granted: 1000, at: 1001), End("w1", 0, "k0", 3, releaseSent: 2000, releaseAcked: 2002) };
+        var checker = CheckCrash(history, new RecoveredLock("k0", Held: true, FencingToken: 3, ExpiresAt: 7000));
+        Assert.Equal(1, checker.AcknowledgedLostInCrash);
+        Assert.Contains(checker.Violations, v => v.Contains("still has that grant", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void APostgresCrash_ThatKeptEverythingAcknowledged_HasNoViolation()
+    {
+        var history = new[]
+        {
+            Grant("w1", 0, "k0", "try", fencing: 3, granted: 1000, at: 1001), Renew("w1", 0, "k0", 3, expires: 12000, at: 3000),
+            Grant("w2", 0, "k1", "try", fencing: 8, granted: 1000, at: 1001), End("w2", 0, "k1", 8, releaseSent: 2000, releaseAcked: 2002),
+        };
+        var checker = CheckCrash(
+            history,
+            new RecoveredLock("k0", Held: true, FencingToken: 3, ExpiresAt: 12000),
+            new RecoveredLock("k1", Held: false, FencingToken: 8, ExpiresAt: null));
+        Assert.Empty(checker.Violations);
+        Assert.Equal(0, checker.AcknowledgedLostInCrash);
+        Assert.Equal((2, 1, 1), (checker.CrashChecks[0].Locks, checker.CrashChecks[0].LiveHolds, checker.CrashChecks[0].Releases));
+    }
+
+    [Fact]
+    public void AStaleFencedWriteCommittedAfterANewerOne_IsReported()
+    {
+        var events = new[] { FencedWrite("w2", "k0", 2, "w2-1", 1010), FencedWrite("w1", "k0", 1, "w1-1", 1020) };
+        var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout, Poll, guardedWrites: [new GuardedWrite(1, "k0", 2, "w2-1"), new GuardedWrite(2, "k0", 1, "w1-1")]);
+        checker.Check();
+        Assert.Equal(1, checker.StaleWritesAccepted);
+        Assert.Contains(checker.Violations, v => v.Contains("stale write was accepted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FencedWritesRefusedAsStale_AreCounted_AndACleanHistoryPasses()
+    {
+        var events = new[]
+        {
+            FencedWrite("w1", "k0", 1, "w1-1", 1010), FencedWrite("probe", "k0", 2, "probe-1", 9000),
+            FencedWrite("w1", "k0", 1, "w1-2", 9500) with { Kind = "write-refused" },
+        };
+        var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout, Poll, guardedWrites: [new GuardedWrite(1, "k0", 1, "w1-1"), new GuardedWrite(2, "k0", 2, "probe-1")]);
+        checker.Check();
+        Assert.Empty(checker.Violations);
+        Assert.Equal((2, 1, 0), (checker.FencedWritesCommitted, checker.FencedWritesRefused, checker.StaleWritesAccepted));
+    }
+
+    [Fact]
+    public void AFencedWriteAcknowledgedAsCommitted_ButMissingFromTheTable_IsReported()
+    {
+        var events = new[] { FencedWrite("w1", "k0", 1, "w1-1", 1010) };
+        var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout, Poll, guardedWrites: []);
+        checker.Check();
+        Assert.Contains(checker.Violations, v => v.Contains("w1-1", StringComparison.Ordinal) && v.Contains("does not have it", StringComparison.Ordinal));
+    }
+
+    private static HistoryChecker CheckCrash(ChaosEvent[] history, params RecoveredLock[] rows)
+    {
+        var crash = new Fault("pg-crash", "postgres", 5000, 5900);
+        var checker = new HistoryChecker(history, [crash], [], Lease, WaiterTimeout, Poll, crashes: [new CrashSnapshot(crash, 6000, rows)]);
+        checker.Check();
+        return checker;
+    }
+
+    private static ChaosEvent Renew(string worker, int actor, string lockName, long fencing, long expires, long at) =>
+        new() { Kind = "renew", Worker = worker, Actor = actor, Lock = lockName, Fencing = fencing, Expires = expires, At = at };
+
+    private static ChaosEvent FencedWrite(string worker, string lockName, long fencing, string writeId, long at) =>
+        new() { Kind = "write", Worker = worker, Lock = lockName, Fencing = fencing, WriteId = writeId, Sent = at - 1, At = at };
+
     private static HistoryChecker Check(params ChaosEvent[] events)
     {
         var checker = new HistoryChecker(events, [], [], Lease, WaiterTimeout, Poll);
