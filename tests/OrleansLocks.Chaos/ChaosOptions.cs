@@ -93,5 +93,9 @@ internal sealed record ChaosOptions
     }
 
     private static ChaosOptions WithLease(ChaosOptions options, TimeSpan lease) =>
-        options with { LeaseTimeout = lease, RenewalInterval = lease / 3, WaiterTimeout = lease / 2, PollInterval = lease / 3 };
+        options with { LeaseTimeout = lease, RenewalInterval = Third(lease), WaiterTimeout = lease / 2, PollInterval = Third(lease) };
+
+    // Rounded down: TimeSpan's division rounds to the nearest tick, and a third rounded up is over
+    // the silo's "at most a third of the lease" rule (a 20 s lease would be refused).
+    private static TimeSpan Third(TimeSpan lease) => TimeSpan.FromTicks(lease.Ticks / 3);
 }
