@@ -89,4 +89,13 @@ internal static class Acquisition
     /// </summary>
     public static T Wait<T>(ValueTask<T> pending) =>
         pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Blocks on <paramref name="pending"/> (see <see cref="Wait{T}(ValueTask{T})"/>).</summary>
+    public static void Wait(ValueTask pending)
+    {
+        if (!pending.IsCompletedSuccessfully)
+        {
+            pending.AsTask().GetAwaiter().GetResult();
+        }
+    }
 }

@@ -9,7 +9,7 @@ namespace OrleansLocks.DistributedLock;
 /// </summary>
 public static class DistributedSynchronizationHandleExtensions
 {
-    /// <summary>The fencing token of the grant behind <paramref name="handle"/> (see <see cref="OrleansLocksDistributedLockHandle.FencingToken"/>).</summary>
+    /// <summary>The fencing token of the grant behind <paramref name="handle"/> (for an upgradeable handle, of its current hold: a new one after the upgrade) (see <see cref="OrleansLocksDistributedLockHandle.FencingToken"/>).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="handle"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="handle"/> was not made by <see cref="OrleansLocksDistributedLockProvider"/> (a composite handle from the multi-lock helpers has no single token).</exception>
     public static long GetFencingToken(this IDistributedSynchronizationHandle handle) => Ours(handle).FencingToken;
@@ -23,7 +23,11 @@ public static class DistributedSynchronizationHandleExtensions
     private static OrleansLocksDistributedLockHandle Ours(IDistributedSynchronizationHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        return handle as OrleansLocksDistributedLockHandle
-            ?? throw new ArgumentException($"Only a handle made by OrleansLocksDistributedLockProvider has a fencing token; this one is a {handle.GetType().Name}.", nameof(handle));
+        return handle switch
+        {
+            OrleansLocksDistributedLockHandle ours => ours,
+            OrleansLocksDistributedLockUpgradeableHandle upgradeable => upgradeable.Inner,
+            _ => throw new ArgumentException($"Only a handle made by OrleansLocksDistributedLockProvider has a fencing token; this one is a {handle.GetType().Name}.", nameof(handle)),
+        };
     }
 }

@@ -56,6 +56,9 @@ public sealed class OrleansLocksDistributedLockHandle : IDistributedSynchronizat
         }
     }
 
+    /// <summary>Whether <see cref="Dispose"/> or <see cref="DisposeAsync"/> was called.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>Asks the lock whether this handle still holds it, right now (false once disposed).</summary>
     /// <exception cref="LockStorageException">The lock's storage could not answer.</exception>
     public ValueTask<bool> IsStillValidAsync(CancellationToken cancellationToken = default) =>

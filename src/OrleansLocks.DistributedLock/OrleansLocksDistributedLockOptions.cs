@@ -14,11 +14,16 @@ public sealed class OrleansLocksDistributedLockOptions
     /// <value>The default is <c>distributedlock-rw</c>.</value>
     public string ReaderWriterLockName { get; set; } = "distributedlock-rw";
 
-    /// <summary>Checks both names against OrleansLocks' name rule.</summary>
+    /// <summary>The lock name under which <c>CreateSemaphore(name, maxCount)</c> semaphores live (a semaphore per DistributedLock name).</summary>
+    /// <value>The default is <c>distributedlock-semaphore</c>.</value>
+    public string SemaphoreName { get; set; } = "distributedlock-semaphore";
+
+    /// <summary>Checks every name against OrleansLocks' name rule.</summary>
     /// <exception cref="ArgumentException">A name breaks <see cref="LockId.NameRule"/>; the message names the rule and the option.</exception>
     internal void Validate()
     {
         LockId.ValidateName(LockName, nameof(LockName));
         LockId.ValidateName(ReaderWriterLockName, nameof(ReaderWriterLockName));
+        LockId.ValidateName(SemaphoreName, nameof(SemaphoreName));
     }
 }

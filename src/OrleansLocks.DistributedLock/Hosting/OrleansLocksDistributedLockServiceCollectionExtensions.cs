@@ -10,7 +10,8 @@ public static class OrleansLocksDistributedLockServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="OrleansLocksDistributedLockProvider"/> as DistributedLock's
-    /// <see cref="IDistributedLockProvider"/> and <see cref="IDistributedReaderWriterLockProvider"/>, in
+    /// <see cref="IDistributedLockProvider"/>, <see cref="IDistributedReaderWriterLockProvider"/>,
+    /// <see cref="IDistributedSemaphoreProvider"/> and <see cref="IDistributedUpgradeableReaderWriterLockProvider"/>, in
     /// place of any registered before, over the registered <see cref="ILockProvider"/> (add it with
     /// <c>clientBuilder.AddOrleansLocks()</c> or <c>services.AddOrleansLocksClient()</c>; in an Orleans
     /// client, <c>clientBuilder.AddOrleansLocksDistributedLock()</c> does both).
@@ -27,9 +28,13 @@ public static class OrleansLocksDistributedLockServiceCollectionExtensions
         services.RemoveAll<OrleansLocksDistributedLockProvider>();
         services.RemoveAll<IDistributedLockProvider>();
         services.RemoveAll<IDistributedReaderWriterLockProvider>();
+        services.RemoveAll<IDistributedSemaphoreProvider>();
+        services.RemoveAll<IDistributedUpgradeableReaderWriterLockProvider>();
         services.AddSingleton(sp => new OrleansLocksDistributedLockProvider(sp.GetRequiredService<ILockProvider>(), options));
         services.AddSingleton<IDistributedLockProvider>(sp => sp.GetRequiredService<OrleansLocksDistributedLockProvider>());
         services.AddSingleton<IDistributedReaderWriterLockProvider>(sp => sp.GetRequiredService<OrleansLocksDistributedLockProvider>());
+        services.AddSingleton<IDistributedSemaphoreProvider>(sp => sp.GetRequiredService<OrleansLocksDistributedLockProvider>());
+        services.AddSingleton<IDistributedUpgradeableReaderWriterLockProvider>(sp => sp.GetRequiredService<OrleansLocksDistributedLockProvider>());
         return services;
     }
 }
