@@ -35,6 +35,9 @@ public enum LockStepKind
 
     /// <summary>The clock moves to the next expiry of a holder, plus <see cref="LockStep.Amount"/> ms (-1, 0 or 1: the boundary).</summary>
     AdvanceToExpiry,
+
+    /// <summary>A grain call (<see cref="LockStep.Id"/> picks which) with a malformed token or id (<see cref="LockStep.TokenPick"/> picks which).</summary>
+    Malformed,
 }
 
 /// <summary>
@@ -59,6 +62,7 @@ public sealed record LockStep(LockStepKind Step, LockKind Kind, int Id, int Toke
         LockStepKind.ForceOut => $"ForceOut(#{TokenPick}, {Amount} ms)",
         LockStepKind.Advance => $"Advance({Amount} ms)",
         LockStepKind.AdvanceToExpiry => $"AdvanceToExpiry({Amount:+0;-0;0})",
+        LockStepKind.Malformed => $"Malformed(call {Id}, input {TokenPick})",
         _ => Step.ToString(),
     };
 }
