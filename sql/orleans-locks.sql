@@ -1,5 +1,5 @@
 -- =============================================================================
--- OrleansLocks: PostgreSQL (15+) schema                     schema version: 2
+-- OrleansLocks: PostgreSQL (15+) schema                     schema version: 3
 --
 -- Why this is our own script and not Orleans' upstream PostgreSQL scripts
 --   The Orleans ADO.NET providers ship their own PostgreSQL scripts, but the
@@ -24,7 +24,9 @@
 --     read the lock grains' JSON state like Synapse's worker_locks table, but
 --     never show a holder's token (whoever has it can renew and release) or
 --     acquire id (a retried acquire with it gets the lease back): only an
---     8-hex-digit fingerprint of the token (since schema version 2).
+--     8-hex-digit fingerprint of the token (since schema version 2). Since
+--     schema version 3 they include semaphores (orleans_locks, and
+--     worker_semaphores with one row per holder), which the sweep reads.
 --   * Safe to re-run and to run from several silos at once: IF NOT EXISTS,
 --     CREATE OR REPLACE, upserts on QueryKey, one transaction behind an
 --     advisory lock; the silo applies it at start-up by default.
@@ -56,8 +58,8 @@
 --   * Microsoft.Orleans.Clustering.AdoNet   (membership table + gateway list)
 --   * Microsoft.Orleans.Persistence.AdoNet  (grain state)
 --   * Microsoft.Orleans.Reminders.AdoNet    (reminders)
--- and three read-only views over the state of the lock grains
--- (orleans_locks, worker_locks, worker_read_write_locks), none showing a token.
+-- and four read-only views over the state of the lock grains
+-- (orleans_locks, worker_locks, worker_read_write_locks, worker_semaphores), none showing a token.
 --
 -- How the providers use this database
 --   Each provider loads its SQL from the OrleansQuery table once, when it
@@ -576,9 +578,13 @@ ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;
 -- state name 'orleanslocks.rwlock': its writer in the same top-level fields, its readers in an
 -- array "readers" of {"token","owner","acquiredAt","lastRenewedAt","expiresAt","fencingToken","acquireId"}.
 --
+-- The semaphore grain ([GrainType("orleanslocks.semaphore")]) is stored the same way under the
+-- state name 'orleanslocks.semaphore': no writer, its holders in the array "readers" (as a read/write
+-- lock's readers), and its count in "maxCount".
+--
 -- Note: the grain type itself is not stored; rows are recognised by the state
 -- name only (the GrainTypeString column holds the state name), so no other grain may use the
--- state names 'orleanslocks.lock' or 'orleanslocks.rwlock' with this table.
+-- state names 'orleanslocks.lock', 'orleanslocks.rwlock' or 'orleanslocks.semaphore' with this table.
 -- =============================================================================
 
 -- Payload bytes -> jsonb; NULL for a cleared row or a payload that is not JSON,
@@ -620,6 +626,7 @@ DO $do$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_attribute
                WHERE attrelid = to_regclass('orleans_locks') AND attname = 'token' AND NOT attisdropped) THEN
+        DROP VIEW IF EXISTS worker_semaphores;
         DROP VIEW IF EXISTS worker_read_write_locks;
         DROP VIEW IF EXISTS worker_locks;
         DROP VIEW orleans_locks;
@@ -629,7 +636,9 @@ $do$;
 
 -- Every stored lock row, held or free (and cleared rows, with NULL state).
 -- Columns may only be appended here; renaming or reordering needs DROP VIEW first.
--- readers: the read/write lock's readers, each without its token and acquire id, with a tokenFingerprint.
+-- readers: the read/write lock's readers (or the semaphore's holders), each without its token and
+-- acquire id, with a tokenFingerprint. lock_type: 'plain', 'read_write' or 'semaphore'. max_count: a
+-- semaphore's count (NULL for locks).
 CREATE OR REPLACE VIEW orleans_locks AS
 SELECT
     s.ServiceId                                              AS service_id,
@@ -655,7 +664,7 @@ SELECT
     s.GrainTypeHash                                          AS grain_type_hash,
     s.GrainTypeString                                        AS grain_type_string,
     s.GrainIdExtensionString                                 AS grain_id_extension_string,
-    CASE s.GrainTypeString WHEN 'orleanslocks.rwlock' THEN 'read_write' ELSE 'plain' END
+    CASE s.GrainTypeString WHEN 'orleanslocks.rwlock' THEN 'read_write' WHEN 'orleanslocks.semaphore' THEN 'semaphore' ELSE 'plain' END
                                                              AS lock_type,
     COALESCE(jsonb_array_length(j.readers), 0)               AS reader_count,
     LEAST((j.doc ->> 'expiresAt')::bigint,
@@ -664,7 +673,8 @@ SELECT
     (SELECT jsonb_agg((r - 'token' - 'acquireId')
                       || jsonb_build_object('tokenFingerprint', orleans_locks_fingerprint(r ->> 'token'))
                       ORDER BY n)
-     FROM jsonb_array_elements(j.readers) WITH ORDINALITY AS e(r, n)) AS readers
+     FROM jsonb_array_elements(j.readers) WITH ORDINALITY AS e(r, n)) AS readers,
+    (j.doc ->> 'maxCount')::integer                          AS max_count
 FROM OrleansStorage AS s
 -- OFFSET 0 keeps this subquery from being flattened, so the payload is decoded once per row, not
 -- once per column that reads it.
@@ -673,7 +683,7 @@ CROSS JOIN LATERAL (
     SELECT p.doc AS doc,
            CASE WHEN jsonb_typeof(p.doc -> 'readers') = 'array' THEN p.doc -> 'readers' END AS readers
 ) AS j
-WHERE s.GrainTypeString IN ('orleanslocks.lock', 'orleanslocks.rwlock');
+WHERE s.GrainTypeString IN ('orleanslocks.lock', 'orleanslocks.rwlock', 'orleanslocks.semaphore');
 
 -- Synapse-style view of plain locks: only locks that currently have a holder. Where Synapse's
 -- table has the token, this view has its fingerprint.
@@ -702,6 +712,16 @@ FROM orleans_locks AS l
 CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l.readers, '[]'::jsonb)) AS r
 WHERE l.lock_type = 'read_write';
 
+-- Semaphores: one row per holder (a permit), with the semaphore's count. Where Synapse's table has
+-- the token, this view has its fingerprint.
+CREATE OR REPLACE VIEW worker_semaphores AS
+SELECT l.lock_name, l.lock_key, l.max_count, r ->> 'owner' AS instance_name,
+       r ->> 'tokenFingerprint' AS token_fingerprint, (r ->> 'lastRenewedAt')::bigint AS last_renewed_ts,
+       (r ->> 'expiresAt')::bigint AS expires_ts, (r ->> 'fencingToken')::bigint AS fencing_token, l.service_id
+FROM orleans_locks AS l
+CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l.readers, '[]'::jsonb)) AS r
+WHERE l.lock_type = 'semaphore';
+
 -- =============================================================================
 -- Schema version stamp
 --
@@ -720,7 +740,7 @@ CREATE TABLE IF NOT EXISTS orleanslocks_schema
 );
 
 INSERT INTO orleanslocks_schema (id, version, applied_on)
-VALUES (TRUE, 2, now())
+VALUES (TRUE, 3, now())
 ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, applied_on = EXCLUDED.applied_on;
 
 COMMIT;

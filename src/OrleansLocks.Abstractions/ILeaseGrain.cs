@@ -45,7 +45,7 @@ public interface ILeaseGrain : IGrainWithStringKey
     /// durably before it is answered.
     /// </summary>
     /// <param name="waiterId">The caller's id for this wait, 1 to 64 characters from <c>[A-Za-z0-9_-]</c>, the same on every call.</param>
-    /// <param name="kind">What to wait for: <see cref="LockKind.Plain"/> on a plain lock, <see cref="LockKind.Read"/> or <see cref="LockKind.Write"/> on a read/write lock.</param>
+    /// <param name="kind">What to wait for: <see cref="LockKind.Plain"/> on a plain lock, <see cref="LockKind.Read"/>, <see cref="LockKind.Write"/> or <see cref="LockKind.UpgradeableRead"/> on a read/write lock (a semaphore waits with <see cref="ISemaphoreGrain.WaitForPermit"/>, which carries its count).</param>
     /// <param name="owner">Who will hold the lock; when omitted, the owner the client library put in the request context.</param>
     /// <returns>The lease once granted, or <see langword="null"/> when the poll interval passed first (call again).</returns>
     /// <exception cref="LockStorageException">

@@ -15,4 +15,14 @@ public enum LockKind
 
     /// <summary>An exclusive hold on a read/write lock (<see cref="IReadWriteLockGrain"/>): no readers and no other writer.</summary>
     Write = 2,
+
+    /// <summary>One permit of a semaphore (<see cref="ISemaphoreGrain"/>): up to its count of holders at once.</summary>
+    Semaphore = 3,
+
+    /// <summary>
+    /// An upgradeable read hold on a read/write lock (<see cref="IReadWriteLockGrain"/>): shared with
+    /// ordinary readers but never with a writer or another upgradeable reader, and it can be turned
+    /// into the write hold (<see cref="IReadWriteLockGrain.TryUpgrade"/>) without letting go.
+    /// </summary>
+    UpgradeableRead = 4,
 }

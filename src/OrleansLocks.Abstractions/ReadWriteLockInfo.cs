@@ -12,6 +12,18 @@ public sealed record ReadWriteLockInfo(
     [property: Id(2)] int WaitingWriters,
     [property: Id(3)] int WaitingReaders)
 {
+    /// <summary>The upgradeable reader, or <see langword="null"/>; it is also one of <see cref="Readers"/>.</summary>
+    [Id(4)]
+    public LockInfo? UpgradeableReader { get; init; }
+
+    /// <summary>Whether the upgradeable reader waits to upgrade to the write hold (new readers are kept out meanwhile).</summary>
+    [Id(5)]
+    public bool UpgradeWaiting { get; init; }
+
+    /// <summary>How many callers wait for the upgradeable read hold.</summary>
+    [Id(6)]
+    public int WaitingUpgradeableReaders { get; init; }
+
     /// <summary>Whether nobody holds the lock.</summary>
     public bool IsFree => Writer is null && Readers.Count == 0;
 }

@@ -61,6 +61,55 @@ public interface ILockProvider
     ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Tries once to take the upgradeable read hold on the read/write lock <c>(name, key)</c>: shared
+    /// with ordinary readers, but only one at a time, and never beside a writer. Upgrade it with
+    /// <see cref="LockHandle.UpgradeToWriteAsync"/>.
+    /// </summary>
+    /// <returns>The handle, or <see langword="null"/> when a writer or another upgradeable reader holds the lock, or anyone waits for it.</returns>
+    /// <inheritdoc cref="TryAcquireAsync" path="/param"/>
+    /// <inheritdoc cref="TryAcquireAsync" path="/exception"/>
+    ValueTask<LockHandle?> TryAcquireUpgradeableReadAsync(string name, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes the upgradeable read hold on the read/write lock <c>(name, key)</c>, waiting for up to <paramref name="timeout"/>.</summary>
+    /// <inheritdoc cref="AcquireAsync" path="/param"/>
+    /// <inheritdoc cref="AcquireAsync" path="/returns"/>
+    /// <inheritdoc cref="AcquireAsync" path="/exception"/>
+    ValueTask<LockHandle> AcquireUpgradeableReadAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Tries once to take a permit of the semaphore <c>(name, key)</c>, which up to
+    /// <paramref name="maxCount"/> hold at once (and never more than <see cref="ISemaphoreGrain.MaxHolders"/>).
+    /// </summary>
+    /// <param name="name">The semaphore name: 1 to 128 characters from <c>[A-Za-z0-9_.-]</c>.</param>
+    /// <param name="key">The semaphore key: up to 1024 characters, no NUL; may be empty.</param>
+    /// <param name="maxCount">
+    /// The semaphore's count, 1 or more. The first holder or waiter sets it; while anyone holds or
+    /// waits, a caller with another count is refused with an <see cref="ArgumentException"/> naming both.
+    /// </param>
+    /// <param name="cancellationToken">Stops waiting for the answer; a grant that arrives anyway is released.</param>
+    /// <returns>The handle (its <see cref="LockHandle.Kind"/> is <see cref="LockKind.Semaphore"/>), or <see langword="null"/> when every permit is held or someone waits.</returns>
+    /// <exception cref="ArgumentException">The name or key breaks its rule, or <paramref name="maxCount"/> differs from the count in force.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is below 1.</exception>
+    /// <exception cref="LockStorageException">The semaphore's storage failed; nothing was granted.</exception>
+    ValueTask<LockHandle?> TryAcquireSemaphoreAsync(string name, string key, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes a permit of the semaphore <c>(name, key)</c>, waiting in its line (first come, first
+    /// served) for up to <paramref name="timeout"/>.
+    /// </summary>
+    /// <param name="name">The semaphore name: 1 to 128 characters from <c>[A-Za-z0-9_.-]</c>.</param>
+    /// <param name="key">The semaphore key: up to 1024 characters, no NUL; may be empty.</param>
+    /// <param name="maxCount">The semaphore's count, 1 or more (see <see cref="TryAcquireSemaphoreAsync"/>).</param>
+    /// <param name="timeout">How long to wait: null or <see cref="Timeout.InfiniteTimeSpan"/> for ever, zero to try once.</param>
+    /// <param name="cancellationToken">Gives up the wait (nothing stays held or queued).</param>
+    /// <returns>The handle (its <see cref="LockHandle.Kind"/> is <see cref="LockKind.Semaphore"/>).</returns>
+    /// <exception cref="TimeoutException">The timeout passed first.</exception>
+    /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
+    /// <exception cref="ArgumentException">The name or key breaks its rule, <paramref name="maxCount"/> differs from the count in force, or the timeout is negative or over 49 days.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is below 1.</exception>
+    ValueTask<LockHandle> AcquireSemaphoreAsync(string name, string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Tries once to acquire every lock of <paramref name="locks"/>, all or nothing: if any is taken,
     /// those already acquired are released before this returns.
     /// </summary>

@@ -8,7 +8,7 @@ namespace OrleansLocks.Client;
 /// timer, cancels the lost token when the lease is gone, and releases it. It never references its
 /// handle, so a handle dropped without release can be collected; its finalizer then abandons this.
 /// </summary>
-internal sealed class LeaseKeeper : IHeldLease
+internal sealed partial class LeaseKeeper : IHeldLease
 {
     private const int Active = 0;
     private const int Released = 1;
@@ -35,6 +35,9 @@ internal sealed class LeaseKeeper : IHeldLease
     private int _state;
     private int _renewing;
 
+    // A LockKind: an upgradeable read becomes a write when upgraded.
+    private int _kind;
+
     public LeaseKeeper(
         LockId id,
         LockKind kind,
@@ -49,7 +52,7 @@ internal sealed class LeaseKeeper : IHeldLease
         Action<LeaseKeeper> onEnded)
     {
         Id = id;
-        Kind = kind;
+        _kind = (int)kind;
         _grain = grain;
         _lease = lease;
         _heldSince = sentAt;
@@ -69,7 +72,7 @@ internal sealed class LeaseKeeper : IHeldLease
 
     public LockId Id { get; }
 
-    public LockKind Kind { get; }
+    public LockKind Kind => (LockKind)Volatile.Read(ref _kind);
 
     public LockLease Lease => Volatile.Read(ref _lease);
 
@@ -179,6 +182,14 @@ internal sealed class LeaseKeeper : IHeldLease
                 // renewal still in flight.
                 Volatile.Write(ref _renewing, 0);
                 done = true;
+
+                // A renewal answered before an upgrade but heard after it carries the read's older
+                // fencing token: the handle's fencing token never goes down.
+                if (renewed.FencingToken < _lease.FencingToken)
+                {
+                    renewed = renewed with { FencingToken = _lease.FencingToken };
+                }
+
                 Volatile.Write(ref _lease, renewed);
                 _deadline = After(sentAt, renewed.Duration);
                 _deadlineTimer.Change(Due(_deadline), Timeout.InfiniteTimeSpan);

@@ -50,7 +50,8 @@ internal sealed class LockAcquirer(
     public async Task<LockHandle> WaitAsync(LockRequest request, CancellationToken stop, Action<Exception> onFault)
     {
         var id = request.Id;
-        var grain = LockTarget.For(grains, request).Grain;
+        var target = LockTarget.For(grains, request);
+        var grain = target.Grain;
         var waiterId = NewId();
         long? firstSent = null;
         long? lastNotYet = null;
@@ -68,7 +69,7 @@ internal sealed class LockAcquirer(
                     // never later than the truth. A call that failed proves nothing, so it moves nothing.
                     var noEarlierThan = lastNotYet ?? firstSent ?? sentAt;
                     firstSent ??= sentAt;
-                    var answer = await grain.Wait(waiterId, request.Kind, options.Owner).WaitAsync(stop).ConfigureAwait(false);
+                    var answer = await (target.WaitFor?.Invoke(waiterId, options.Owner) ?? grain.Wait(waiterId, request.Kind, options.Owner)).WaitAsync(stop).ConfigureAwait(false);
                     if (answer is null)
                     {
                         lastNotYet = sentAt;
@@ -141,9 +142,10 @@ internal sealed class LockAcquirer(
 
     /// <summary>
     /// The grain a request goes to, resolved once per request: the lease operations every lock grain
-    /// has, and the acquire that fits the kind of hold, as <c>(owner, attemptId)</c>.
+    /// has, and the acquire that fits the kind of hold, as <c>(owner, attemptId)</c>; for a semaphore
+    /// also its wait, as <c>(waiterId, owner)</c> (the others wait with <see cref="ILeaseGrain.Wait"/>).
     /// </summary>
-    private sealed record LockTarget(ILeaseGrain Grain, Func<string?, string, Task<LockLease?>> TryAcquire)
+    private sealed record LockTarget(ILeaseGrain Grain, Func<string?, string, Task<LockLease?>> TryAcquire, Func<string, string?, Task<LockLease?>>? WaitFor = null)
     {
         public static LockTarget For(IGrainFactory grains, LockRequest request)
         {
@@ -159,8 +161,18 @@ internal sealed class LockAcquirer(
                 case LockKind.Write:
                     var forWrite = grains.GetGrain<IReadWriteLockGrain>(key);
                     return new(forWrite, forWrite.TryAcquireWrite);
+                case LockKind.UpgradeableRead:
+                    var forUpgradeableRead = grains.GetGrain<IReadWriteLockGrain>(key);
+                    return new(forUpgradeableRead, forUpgradeableRead.TryAcquireUpgradeableRead);
+                case LockKind.Semaphore:
+                    var semaphore = grains.GetGrain<ISemaphoreGrain>(key);
+                    var maxCount = request.MaxCount!.Value;
+                    return new(
+                        semaphore,
+                        (owner, attemptId) => semaphore.TryAcquire(maxCount, owner, attemptId),
+                        (waiterId, owner) => semaphore.WaitForPermit(waiterId, maxCount, owner));
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "The kind must be LockKind.Plain, Read or Write.");
+                    throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "The kind must be LockKind.Plain, Read, Write, UpgradeableRead or Semaphore.");
             }
         }
     }

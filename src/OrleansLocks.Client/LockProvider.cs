@@ -66,6 +66,18 @@ internal sealed class LockProvider : ILockProvider
     public ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
 
+    public ValueTask<LockHandle?> TryAcquireUpgradeableReadAsync(string name, string key, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.UpgradeableRead(name, key), cancellationToken);
+
+    public ValueTask<LockHandle> AcquireUpgradeableReadAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.UpgradeableRead(name, key), timeout, cancellationToken);
+
+    public ValueTask<LockHandle?> TryAcquireSemaphoreAsync(string name, string key, int maxCount, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Semaphore(name, key, maxCount), cancellationToken);
+
+    public ValueTask<LockHandle> AcquireSemaphoreAsync(string name, string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.Semaphore(name, key, maxCount), timeout, cancellationToken);
+
     public ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default) =>
         TryAllMeasuredAsync(LockRequest.InCanonicalOrder(locks), cancellationToken);
 

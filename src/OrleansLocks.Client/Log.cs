@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A wait for lock {LockId} gave up but could not leave the line; the lock drops the waiter by itself within its waiter timeout")]
     public static partial void StopWaitingFailed(ILogger logger, Exception exception, LockId lockId);
+
+    [LoggerMessage(EventId = 2060, Level = LogLevel.Debug, Message = "The upgradeable read of lock {LockId} was upgraded to write with fencing token {FencingToken}")]
+    public static partial void Upgraded(ILogger logger, LockId lockId, long fencingToken);
+
+    [LoggerMessage(EventId = 2061, Level = LogLevel.Warning, Message = "An upgrade of lock {LockId} gave up but could not tell the lock; an upgrade granted meanwhile stays a write hold of this handle until it is released")]
+    public static partial void UpgradeGiveUpFailed(ILogger logger, Exception exception, LockId lockId);
 }

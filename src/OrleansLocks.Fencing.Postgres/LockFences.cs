@@ -64,6 +64,7 @@ public static class LockFences
         {
             LockKind.Plain => "plain",
             LockKind.Write => "write",
+            LockKind.Semaphore => throw new ArgumentException("A semaphore permit cannot fence: its holders share the semaphore, so their fencing tokens do not order their writes. Fence with a plain lock or a write hold.", nameof(kind)),
             _ => throw new ArgumentException($"Only a plain or write hold can fence, not {kind}: readers share the lock, so their tokens do not order their writes.", nameof(kind)),
         };
         if (fencingToken < 1)
@@ -91,11 +92,11 @@ public static class LockFences
     /// <param name="connection">The open connection <paramref name="transaction"/> belongs to.</param>
     /// <param name="transaction">Your transaction, still open; your writes follow in it.</param>
     /// <param name="lockId">The lock whose grant the token comes from.</param>
-    /// <param name="kind"><see cref="LockKind.Plain"/> or <see cref="LockKind.Write"/>: a read hold is shared and cannot fence.</param>
+    /// <param name="kind"><see cref="LockKind.Plain"/> or <see cref="LockKind.Write"/>: a read hold or a semaphore permit is shared and cannot fence.</param>
     /// <param name="fencingToken">The grant's fencing token (positive).</param>
     /// <param name="cancellationToken">Cancels the check; the transaction must then be rolled back.</param>
     /// <exception cref="StaleFencingTokenException">A newer holder has written; the transaction is aborted, roll it back.</exception>
-    /// <exception cref="ArgumentException">A read hold, a default lock id, a token below 1, or a transaction of another connection or already ended.</exception>
+    /// <exception cref="ArgumentException">A read hold or a semaphore permit, a default lock id, a token below 1, or a transaction of another connection or already ended.</exception>
     /// <exception cref="InvalidOperationException">The fence schema is not installed in this database (see <see cref="InstallAsync"/>).</exception>
     /// <exception cref="PostgresException">Any other database error; nothing was checked, so do not commit.</exception>
     public static ValueTask FenceTokenAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LockId lockId, LockKind kind, long fencingToken, CancellationToken cancellationToken = default)

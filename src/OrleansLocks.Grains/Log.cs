@@ -64,4 +64,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "{RequestedBy} force-released every lock of owner {Owner} because: {Reason}. Freed {Count} holds")]
     public static partial void OwnerReleased(ILogger logger, string owner, int count, string requestedBy, string reason);
+
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Debug, Message = "The upgradeable reader of lock {LockId} was upgraded to write with fencing token {FencingToken}")]
+    public static partial void Upgraded(ILogger logger, LockId lockId, long fencingToken);
+
+    [LoggerMessage(EventId = 1061, Level = LogLevel.Debug, Message = "The upgrade of lock {LockId} was given up after it was granted; the hold is the upgradeable read it was (fencing token {FencingToken})")]
+    public static partial void UpgradeGivenBack(ILogger logger, LockId lockId, long fencingToken);
 }

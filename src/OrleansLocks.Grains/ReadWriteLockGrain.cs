@@ -22,14 +22,26 @@ internal sealed class ReadWriteLockGrain(LockGrainSettings settings, ILogger<Rea
 
     public Task<LockLease?> TryAcquireWrite(string? owner = null, string? attemptId = null) => TryAcquireAsync(LockKind.Write, owner, attemptId);
 
+    public Task<LockLease?> TryAcquireUpgradeableRead(string? owner = null, string? attemptId = null) => TryAcquireAsync(LockKind.UpgradeableRead, owner, attemptId);
+
+    public Task<LockLease?> TryUpgrade(string token) => TryUpgradeAsync(token);
+
+    public Task<LockLease?> WaitForUpgrade(string token, string waiterId) => WaitForUpgradeAsync(token, waiterId);
+
     public async Task<ReadWriteLockInfo> GetInfo()
     {
         var state = await ReadCurrentAsync();
         var now = NowMs();
         var writer = state.Writer is { } w && w.IsLiveAt(now) ? LeaseBook.ToInfo(w, 0) : null;
         var readers = (state.Readers ?? []).Where(r => r.IsLiveAt(now)).Select(r => LeaseBook.ToInfo(r, 0)).ToList();
-        return new ReadWriteLockInfo(writer, readers, CountWaiting(LockKind.Write), CountWaiting(LockKind.Read));
+        var upgradeable = LeaseBook.FindUpgradeable(state, now) is { } u ? LeaseBook.ToInfo(u, 0) : null;
+        return new ReadWriteLockInfo(writer, readers, CountWaiting(LockKind.Write), CountWaiting(LockKind.Read))
+        {
+            UpgradeableReader = upgradeable,
+            UpgradeWaiting = IsUpgradeWaiting(),
+            WaitingUpgradeableReaders = CountWaiting(LockKind.UpgradeableRead),
+        };
     }
 
-    protected override bool Accepts(LockKind kind) => kind is LockKind.Read or LockKind.Write;
+    protected override bool Accepts(LockKind kind) => kind is LockKind.Read or LockKind.Write or LockKind.UpgradeableRead;
 }

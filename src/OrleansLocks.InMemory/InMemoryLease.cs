@@ -7,7 +7,7 @@ namespace OrleansLocks.InMemory;
 /// <see cref="TimeProvider"/> like a real handle's, lost when it runs out or a test expires it.
 /// It never references its handle, so a handle dropped without release can be collected.
 /// </summary>
-internal sealed class InMemoryLease : IHeldLease
+internal sealed partial class InMemoryLease : IHeldLease
 {
     private const int Active = 0;
     private const int Released = 1;
@@ -23,11 +23,14 @@ internal sealed class InMemoryLease : IHeldLease
     private int _state;
     private volatile bool _renewing = true;
 
+    // A LockKind: an upgradeable read becomes a write when upgraded.
+    private int _kind;
+
     public InMemoryLease(InMemoryLockTable table, InMemoryLockTable.LockEntry entry, LockKind kind, LockLease lease)
     {
         _table = table;
         Entry = entry;
-        Kind = kind;
+        _kind = (int)kind;
         _lease = lease;
     }
 
@@ -35,7 +38,7 @@ internal sealed class InMemoryLease : IHeldLease
 
     public LockId Id => Entry.Id;
 
-    public LockKind Kind { get; }
+    public LockKind Kind => (LockKind)Volatile.Read(ref _kind);
 
     public LockLease Lease => Volatile.Read(ref _lease);
 

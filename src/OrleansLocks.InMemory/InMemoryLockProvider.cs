@@ -67,7 +67,8 @@ public sealed class InMemoryLockProvider : ILockProvider
     /// Makes the holders of a lock lose their leases now, as if they had stopped renewing a lease
     /// ago: their <see cref="LockHandle.HandleLostToken"/> is cancelled and the lock goes to the next
     /// waiter. <see cref="LockRequest.Plain"/> names a plain lock's holder; <see cref="LockRequest.Read"/>
-    /// a read/write lock's readers, <see cref="LockRequest.Write"/> its writer.
+    /// a read/write lock's readers, <see cref="LockRequest.Write"/> its writer; <see cref="LockRequest.Semaphore"/>
+    /// a semaphore's holders (whatever count it gives).
     /// </summary>
     /// <returns>How many holders lost their lease (0 when nobody of that kind held it).</returns>
     public int Expire(LockRequest lockRequest)
@@ -112,6 +113,22 @@ public sealed class InMemoryLockProvider : ILockProvider
     /// <inheritdoc/>
     public ValueTask<LockHandle> AcquireWriteAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         AcquireOneAsync(LockRequest.Write(name, key), timeout, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle?> TryAcquireUpgradeableReadAsync(string name, string key, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.UpgradeableRead(name, key), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle> AcquireUpgradeableReadAsync(string name, string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.UpgradeableRead(name, key), timeout, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle?> TryAcquireSemaphoreAsync(string name, string key, int maxCount, CancellationToken cancellationToken = default) =>
+        TryOneAsync(LockRequest.Semaphore(name, key, maxCount), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<LockHandle> AcquireSemaphoreAsync(string name, string key, int maxCount, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireOneAsync(LockRequest.Semaphore(name, key, maxCount), timeout, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<MultiLockHandle?> TryAcquireAllAsync(IEnumerable<LockRequest> locks, CancellationToken cancellationToken = default) =>

@@ -7,12 +7,13 @@ namespace OrleansLocks.InMemory;
 /// Every lock of one in-memory "cluster": holders, the line of waiters and the last fencing token
 /// of each, behind one gate. The rules are the lock grains': a try never jumps the line, the line is
 /// served first come, first served (a writer alone, or every reader up to the next waiting writer),
-/// and fencing tokens only grow, because a lock's entry is never dropped.
+/// and fencing tokens only grow, because a lock's entry is never dropped. Semaphores are a third
+/// family beside plain and read/write locks, with the grain's count rule.
 /// </summary>
-internal sealed class InMemoryLockTable
+internal sealed partial class InMemoryLockTable
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(bool ReadWrite, LockId Id), LockEntry> _locks = [];
+    private readonly Dictionary<(int Family, LockId Id), LockEntry> _locks = [];
 
     public InMemoryLockTable(TimeProvider time, InMemoryLockOptions options)
     {
@@ -32,17 +33,24 @@ internal sealed class InMemoryLockTable
     {
         var changes = new Changes();
         InMemoryLease? granted = null;
+        ArgumentException? refused;
         lock (_gate)
         {
             var entry = EntryOf(request);
             ExpireDue(entry, changes);
-            if (entry.Line.Count == 0 && Fits(entry, request.Kind))
+            refused = AgreeOnCount(entry, request);
+            if (refused is null && entry.Line.Count == 0 && Fits(entry, request.Kind))
             {
                 granted = Grant(entry, request.Kind, owner);
             }
         }
 
         changes.Apply();
+        if (refused is not null)
+        {
+            throw refused;
+        }
+
         granted?.Start();
         return granted;
     }
@@ -51,18 +59,23 @@ internal sealed class InMemoryLockTable
     public Waiter Join(LockRequest request, string owner)
     {
         var changes = new Changes();
-        Waiter waiter;
+        Waiter? waiter = null;
+        ArgumentException? refused;
         lock (_gate)
         {
             var entry = EntryOf(request);
             ExpireDue(entry, changes);
-            waiter = new Waiter(entry, request.Kind, owner);
-            waiter.Place = entry.Line.AddLast(waiter);
-            ServeLine(entry, changes);
+            refused = AgreeOnCount(entry, request);
+            if (refused is null)
+            {
+                waiter = new Waiter(entry, request.Kind, owner);
+                waiter.Place = entry.Line.AddLast(waiter);
+                ServeLine(entry, changes);
+            }
         }
 
         changes.Apply();
-        return waiter;
+        return waiter ?? throw refused!;
     }
 
     /// <summary>A waiter gave up: it leaves the line, or, if it was served meanwhile, its lease is released.</summary>
@@ -74,7 +87,13 @@ internal sealed class InMemoryLockTable
         {
             // Served under the gate even when its task is not completed yet.
             granted = waiter.Lease;
-            if (granted is null && waiter.Place is { List: not null } place)
+            if (granted is not null && waiter.UpgradeOf is not null)
+            {
+                // An upgrade given up after it was served: the hold is the upgradeable read it was.
+                GiveBack(waiter, changes);
+                granted = null;
+            }
+            else if (granted is null && waiter.Place is { List: not null } place)
             {
                 waiter.Entry.Line.Remove(place);
 
@@ -187,13 +206,37 @@ internal sealed class InMemoryLockTable
     private static List<InMemoryLease> Matching(LockEntry entry, LockRequest request) =>
         entry.Holders.Where(h => h.Kind == request.Kind).ToList();
 
-    private static bool Fits(LockEntry entry, LockKind kind) => kind == LockKind.Read
-        ? entry.Holders.TrueForAll(h => h.Kind == LockKind.Read) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders
-        : entry.Holders.Count == 0;
+    private static bool Fits(LockEntry entry, LockKind kind) => kind switch
+    {
+        LockKind.Read => entry.Holders.TrueForAll(h => h.Kind is LockKind.Read or LockKind.UpgradeableRead) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders,
+        LockKind.UpgradeableRead => entry.Holders.TrueForAll(h => h.Kind == LockKind.Read) && entry.Holders.Count < IReadWriteLockGrain.MaxReaders,
+        LockKind.Semaphore => entry.Holders.Count < Math.Min(entry.MaxCount ?? 0, ISemaphoreGrain.MaxHolders),
+        _ => entry.Holders.Count == 0,
+    };
+
+    // The semaphore's count rule, as the grain has it: the first holder or waiter sets the count, and
+    // while anyone holds or waits another count is refused (the error is thrown after the gate).
+    private static ArgumentException? AgreeOnCount(LockEntry entry, LockRequest request)
+    {
+        if (request.MaxCount is not { } requested)
+        {
+            return null;
+        }
+
+        if ((entry.Holders.Count > 0 || entry.Line.Count > 0) && entry.MaxCount is { } inForce && inForce != requested)
+        {
+            return new ArgumentException(
+                $"Semaphore '{entry.Id}' has maxCount {inForce} while anyone holds or waits for it, so a request with maxCount {requested} was refused (nothing was granted or queued). Every caller of one semaphore must give the same count.",
+                "maxCount");
+        }
+
+        entry.MaxCount = requested;
+        return null;
+    }
 
     private LockEntry EntryOf(LockRequest request)
     {
-        var key = (request.Kind != LockKind.Plain, request.Id);
+        var key = (request.Kind switch { LockKind.Plain => 0, LockKind.Semaphore => 2, _ => 1 }, request.Id);
         if (!_locks.TryGetValue(key, out var entry))
         {
             entry = new LockEntry(request.Id);
@@ -226,11 +269,12 @@ internal sealed class InMemoryLockTable
 
     private void ServeLine(LockEntry entry, Changes changes)
     {
-        while (entry.Line.First is { } first && Fits(entry, first.Value.Kind))
+        DropOrphanUpgrade(entry, changes);
+        while (entry.Line.First is { } first && Serves(entry, first.Value))
         {
             entry.Line.RemoveFirst();
             var waiter = first.Value;
-            waiter.Lease = Grant(entry, waiter.Kind, waiter.Owner);
+            waiter.Lease = waiter.UpgradeOf is { } upgrading ? Upgrade(entry, upgrading, waiter) : Grant(entry, waiter.Kind, waiter.Owner);
             changes.Served.Add(waiter);
         }
     }
@@ -260,6 +304,9 @@ internal sealed class InMemoryLockTable
         public LinkedList<Waiter> Line { get; } = new();
 
         public long LastFencingToken { get; set; }
+
+        /// <summary>A semaphore's count, set by its first holder or waiter; null for locks.</summary>
+        public int? MaxCount { get; set; }
     }
 
     /// <summary>
@@ -274,6 +321,8 @@ internal sealed class InMemoryLockTable
 
         public List<Waiter> Served { get; } = [];
 
+        public List<Waiter> DroppedUpgrades { get; } = [];
+
         public void Apply()
         {
             foreach (var lease in Lost)
@@ -283,8 +332,19 @@ internal sealed class InMemoryLockTable
 
             foreach (var waiter in Served)
             {
-                waiter.Lease!.Start();
-                waiter.Granted.TrySetResult(waiter.Lease);
+                // An upgraded lease keeps the timers it has.
+                if (waiter.UpgradeOf is null)
+                {
+                    waiter.Lease!.Start();
+                }
+
+                waiter.Granted.TrySetResult(waiter.Lease!);
+            }
+
+            foreach (var waiter in DroppedUpgrades)
+            {
+                waiter.Granted.TrySetException(new InvalidOperationException(
+                    $"The upgradeable read of lock '{waiter.Entry.Id}' was released or lost while its upgrade to write waited; nothing is held."));
             }
         }
     }
@@ -299,6 +359,12 @@ internal sealed class InMemoryLockTable
         public string Owner { get; } = owner;
 
         public LinkedListNode<Waiter>? Place { get; set; }
+
+        /// <summary>For a waiting upgrade: the upgradeable read lease it upgrades; null for every other waiter.</summary>
+        public InMemoryLease? UpgradeOf { get; init; }
+
+        /// <summary>For a served upgrade: the fencing token of the upgradeable read, to give the upgrade back.</summary>
+        public long UpgradedFrom { get; set; }
 
         /// <summary>The lease it was served, set under the gate (its task completes after the gate).</summary>
         public InMemoryLease? Lease { get; set; }

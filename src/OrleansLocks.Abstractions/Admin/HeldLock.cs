@@ -3,7 +3,7 @@ namespace OrleansLocks.Admin;
 /// <summary>One holder of one lock, as an operator sees it: everything but its token.</summary>
 /// <param name="Name">The lock name.</param>
 /// <param name="Key">The lock key.</param>
-/// <param name="Kind"><see cref="LockKind.Plain"/> for a plain lock's holder; <see cref="LockKind.Read"/> or <see cref="LockKind.Write"/> for a read/write lock's.</param>
+/// <param name="Kind"><see cref="LockKind.Plain"/> for a plain lock's holder; <see cref="LockKind.Read"/> or <see cref="LockKind.Write"/> for a read/write lock's; <see cref="LockKind.Semaphore"/> for a semaphore's.</param>
 /// <param name="Owner">Who holds it.</param>
 /// <param name="FencingToken">The fencing token of this grant (pass it to <see cref="ILockAdminGrain.ForceRelease"/> to free exactly this grant).</param>
 /// <param name="AcquiredAt">When it was granted (silo clock).</param>

@@ -31,7 +31,7 @@ public interface ILockAdminGrain : IGrainWithIntegerKey
     /// <summary>One lock: its live holders, its waiters, its stored version and any lock-delay after a forced release.</summary>
     /// <param name="name">The lock name.</param>
     /// <param name="key">The lock key.</param>
-    /// <param name="kind"><see cref="LockKind.Plain"/> for the plain lock; <see cref="LockKind.Read"/> or <see cref="LockKind.Write"/> for the read/write lock of that name and key.</param>
+    /// <param name="kind"><see cref="LockKind.Plain"/> for the plain lock; <see cref="LockKind.Read"/> or <see cref="LockKind.Write"/> for the read/write lock of that name and key; <see cref="LockKind.Semaphore"/> for its semaphore.</param>
     /// <exception cref="ArgumentException">The name or key breaks its rule.</exception>
     /// <exception cref="LockStorageException">Storage could not be read.</exception>
     [Alias("Inspect")]
@@ -46,8 +46,8 @@ public interface ILockAdminGrain : IGrainWithIntegerKey
     /// <param name="key">The lock key.</param>
     /// <param name="kind">
     /// Which holders: <see cref="LockKind.Plain"/> the plain lock's holder, <see cref="LockKind.Read"/>
-    /// the read/write lock's readers, <see cref="LockKind.Write"/> its writer; <see langword="null"/>
-    /// every holder of both locks of that name and key.
+    /// the read/write lock's readers, <see cref="LockKind.Write"/> its writer, <see cref="LockKind.Semaphore"/>
+    /// the semaphore's holders; <see langword="null"/> every holder of both locks and the semaphore of that name and key.
     /// </param>
     /// <param name="expectedFencingToken">
     /// When given, only the holder with this fencing token is freed: if the lock has moved on to another

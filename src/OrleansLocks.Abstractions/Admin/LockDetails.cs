@@ -19,7 +19,12 @@ public sealed record LockDetails(
     [property: Id(3)] IReadOnlyList<HeldLock> Holders,
     [property: Id(4)] IReadOnlyList<LockWaiter> Waiters,
     [property: Id(5)] string? StoredVersion,
-    [property: Id(6)] DateTimeOffset? NoGrantsBefore);
+    [property: Id(6)] DateTimeOffset? NoGrantsBefore)
+{
+    /// <summary>Whether this is the semaphore of that name and key (then <see cref="IsReadWrite"/> is false).</summary>
+    [Id(7)]
+    public bool IsSemaphore { get; init; }
+}
 
 /// <summary>One caller waiting in a lock's line.</summary>
 /// <param name="Owner">Who waits.</param>

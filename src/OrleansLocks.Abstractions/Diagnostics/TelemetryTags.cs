@@ -9,7 +9,7 @@ internal static class TelemetryTags
     /// <summary>The lock's name (its first part; validated to 1-128 characters from [A-Za-z0-9_.-]).</summary>
     public const string LockName = "orleanslocks.lock.name";
 
-    /// <summary>The kind of hold: <c>plain</c>, <c>read</c> or <c>write</c>.</summary>
+    /// <summary>The kind of hold: <c>plain</c>, <c>read</c>, <c>write</c> or <c>semaphore</c>.</summary>
     public const string LockKind = "orleanslocks.lock.kind";
 
     /// <summary>How an acquire was asked for: <c>try</c>, <c>wait</c> or <c>multi</c>.</summary>
@@ -39,6 +39,8 @@ internal static class TelemetryTags
         OrleansLocks.LockKind.Plain => "plain",
         OrleansLocks.LockKind.Read => "read",
         OrleansLocks.LockKind.Write => "write",
+        OrleansLocks.LockKind.UpgradeableRead => "upgradeable_read",
+        OrleansLocks.LockKind.Semaphore => "semaphore",
         _ => "unknown",
     };
 }

@@ -14,7 +14,7 @@ internal static class InspectCommand
     {
         var name = LockArguments.Name();
         var key = LockArguments.Key();
-        var kind = LockArguments.Kind("plain for the plain lock (the default); read or write for the read/write lock of that name and key (either shows all its holders).");
+        var kind = LockArguments.Kind("plain for the plain lock (the default); read or write for the read/write lock of that name and key (either shows all its holders); semaphore for its semaphore.");
         var command = new Command("inspect", "Show one lock: its holders, who waits for it, its stored version and any lock-delay after a forced release. A free lock shows as free (exit code 0).");
         command.Add(name);
         command.Add(key);
@@ -32,7 +32,7 @@ internal static class InspectCommand
 
     private static void Print(CommandRun run, LockDetails details)
     {
-        var lockType = details.IsReadWrite ? "readWrite" : "plain";
+        var lockType = details.IsSemaphore ? "semaphore" : details.IsReadWrite ? "readWrite" : "plain";
         if (run.Json)
         {
             JsonDocuments.Write(run.Output, new InspectDocument(
@@ -49,7 +49,7 @@ internal static class InspectCommand
 
         var now = run.Time.GetUtcNow();
         var output = run.Output;
-        output.WriteLine($"Lock:            {details.Name} {Display.Text(details.Key)} ({(details.IsReadWrite ? "read/write" : "plain")})");
+        output.WriteLine($"Lock:            {details.Name} {Display.Text(details.Key)} ({(details.IsSemaphore ? "semaphore" : details.IsReadWrite ? "read/write" : "plain")})");
         output.WriteLine($"State:           {(details.Holders.Count > 0 ? $"held ({details.Holders.Count} holder{(details.Holders.Count == 1 ? "" : "s")})" : "free")}");
         if (details.NoGrantsBefore is { } until)
         {

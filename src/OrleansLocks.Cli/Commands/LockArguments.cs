@@ -5,17 +5,17 @@ namespace OrleansLocks.Cli.Commands;
 /// <summary>The arguments and options that name one lock or one owner, and why a change is made.</summary>
 internal static class LockArguments
 {
-    public const string KindRule = "a kind is plain, read or write";
+    public const string KindRule = "a kind is plain, read or write, or semaphore";
 
     public static Argument<string> Name() => new("name") { Description = "The lock name." };
 
     public static Argument<string> Key() => new("key") { Description = "The lock key (\"\" for the empty key; put -- before a key that starts with '-')." };
 
-    /// <summary><c>--kind plain|read|write</c>; <see langword="null"/> when not given.</summary>
+    /// <summary><c>--kind plain|read|write|semaphore</c>; <see langword="null"/> when not given.</summary>
     public static Option<LockKind?> Kind(string description) => new("--kind")
     {
         Description = description,
-        HelpName = "plain|read|write",
+        HelpName = "plain|read|write|semaphore",
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
@@ -27,6 +27,8 @@ internal static class LockArguments
                     return LockKind.Read;
                 case "WRITE":
                     return LockKind.Write;
+                case "SEMAPHORE":
+                    return LockKind.Semaphore;
                 default:
                     result.AddError($"Invalid --kind '{text}': {KindRule}.");
                     return null;

@@ -15,7 +15,7 @@ internal static class ReleaseCommands
     {
         var name = LockArguments.Name();
         var key = LockArguments.Key();
-        var kind = LockArguments.Kind("Which holders: plain (the plain lock's), read (the read/write lock's readers) or write (its writer). Default: every holder of both locks of that name and key.");
+        var kind = LockArguments.Kind("Which holders: plain (the plain lock's), read (the read/write lock's readers), write (its writer) or semaphore (the semaphore's holders). Default: every holder of the locks and the semaphore of that name and key.");
         var fencingToken = new Option<long?>("--fencing-token")
         {
             Description = "Free only the grant with this fencing token (from list or inspect): if the lock has moved on since, nothing is freed (exit code 2).",

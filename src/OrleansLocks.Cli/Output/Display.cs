@@ -12,6 +12,8 @@ internal static class Display
         LockKind.Plain => "plain",
         LockKind.Read => "read",
         LockKind.Write => "write",
+        LockKind.Semaphore => "semaphore",
+        LockKind.UpgradeableRead => "upgradeable-read",
         _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
     };
 

@@ -29,7 +29,7 @@ internal sealed class InMemoryStoredLockListing(IGrainFactory grains, IGrainStor
             var plain = stateName == LockGrain.StateName;
             var stored = state.State ?? new LockState();
             var holders = (stored.Writer is { } writer ? new[] { (writer, plain ? LockKind.Plain : LockKind.Write) } : [])
-                .Concat((stored.Readers ?? []).Select(r => (r, LockKind.Read)));
+                .Concat((stored.Readers ?? []).Select(r => (r, stateName == SemaphoreGrain.StateName ? LockKind.Semaphore : r.Upgradeable ? LockKind.UpgradeableRead : LockKind.Read)));
             foreach (var (holder, kind) in holders)
             {
                 if (holder.IsLiveAt(nowMs)

@@ -18,7 +18,7 @@ internal sealed class IndexedGrainStorage(IGrainStorage inner, IGrainFactory gra
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (stateName is LockGrain.StateName or ReadWriteLockGrain.StateName && !_recorded.ContainsKey(grainId))
+        if (stateName is LockGrain.StateName or ReadWriteLockGrain.StateName or SemaphoreGrain.StateName && !_recorded.ContainsKey(grainId))
         {
             await grains.GetGrain<IInMemoryLockIndexGrain>(0).Add(grainId);
             _recorded.TryAdd(grainId, true);

@@ -47,7 +47,10 @@ internal sealed class LockAdminGrain(
     {
         var id = LockId.Create(name, key);
         var view = await Target(id.Name, id.Key, kind).Describe();
-        return new LockDetails(id.Name, id.Key, kind != LockKind.Plain, view.Holders, view.Waiters, await StoredVersionAsync(id, kind), view.NoGrantsBefore);
+        return new LockDetails(id.Name, id.Key, kind is not (LockKind.Plain or LockKind.Semaphore), view.Holders, view.Waiters, await StoredVersionAsync(id, kind), view.NoGrantsBefore)
+        {
+            IsSemaphore = kind == LockKind.Semaphore,
+        };
     }
 
     public async Task<ForceReleaseResult> ForceRelease(string name, string key, LockKind? kind, long? expectedFencingToken, string reason, string requestedBy)
@@ -57,11 +60,11 @@ internal sealed class LockAdminGrain(
         AdminInput.ValidateRequestedBy(requestedBy);
         if (kind is { } given && !Enum.IsDefined(given))
         {
-            throw new ArgumentException($"Invalid lock kind {(int)given}: a kind must be Plain, Read or Write (or none, for every holder).", nameof(kind));
+            throw new ArgumentException($"Invalid lock kind {(int)given}: a kind must be Plain, Read, Write or Semaphore (or none, for every holder).", nameof(kind));
         }
 
-        // A kind picks one of the two locks of (name, key); none asks both.
-        LockKind[] locks = kind is { } one ? [one] : [LockKind.Plain, LockKind.Write];
+        // A kind picks one of the locks of (name, key) (or its semaphore); none asks every one.
+        LockKind[] locks = kind is { } one ? [one] : [LockKind.Plain, LockKind.Write, LockKind.Semaphore];
         var freed = new List<ReleasedHold>();
         var wasHeld = false;
         foreach (var lockKind in locks)
@@ -89,20 +92,20 @@ internal sealed class LockAdminGrain(
         AdminInput.ValidateRequestedBy(requestedBy);
 
         // Every lock first, then the releases: paging while rows go away would skip some.
-        var locks = new HashSet<(string Name, string Key, bool ReadWrite)>();
+        var locks = new HashSet<(string Name, string Key, LockKind Family)>();
         ListContinuation? after = null;
         do
         {
             var (rows, next) = await listing.ListHeldAsync(null, owner, time.GetUtcNow(), OwnerPageSize, after, CancellationToken.None);
-            locks.UnionWith(rows.Select(r => (r.Name, r.Key, r.Kind != LockKind.Plain)));
+            locks.UnionWith(rows.Select(r => (r.Name, r.Key, r.Kind is LockKind.Read ? LockKind.Write : r.Kind)));
             after = next;
         }
         while (after is not null);
 
         var freed = new List<ReleasedHold>();
-        foreach (var (name, key, readWrite) in locks)
+        foreach (var (name, key, family) in locks)
         {
-            var outcome = await Target(name, key, readWrite ? LockKind.Write : LockKind.Plain).ForceOut(kind: null, fencingToken: null, owner, LockDelay);
+            var outcome = await Target(name, key, family).ForceOut(kind: null, fencingToken: null, owner, LockDelay);
             freed.AddRange(Record(outcome, reason, requestedBy));
         }
 
@@ -125,13 +128,13 @@ internal sealed class LockAdminGrain(
 
     private ILockAdminTarget Target(string name, string key, LockKind kind) =>
         GrainFactory.GetGrain<ILockAdminTarget>(GrainId.Create(
-            kind == LockKind.Plain ? LockGrain.GrainTypeName : ReadWriteLockGrain.GrainTypeName,
+            kind switch { LockKind.Plain => LockGrain.GrainTypeName, LockKind.Semaphore => SemaphoreGrain.GrainTypeName, _ => ReadWriteLockGrain.GrainTypeName },
             LockId.Create(name, key).ToGrainKey()));
 
     /// <summary>The stored version, read through the lock storage provider (the lock's activation does not keep it).</summary>
     private async Task<string?> StoredVersionAsync(LockId id, LockKind kind)
     {
-        var stateName = kind == LockKind.Plain ? LockGrain.StateName : ReadWriteLockGrain.StateName;
+        var stateName = kind switch { LockKind.Plain => LockGrain.StateName, LockKind.Semaphore => SemaphoreGrain.StateName, _ => ReadWriteLockGrain.StateName };
         var provider = services.GetRequiredKeyedService<IGrainStorage>(storage.Value.StorageProviderName);
         var state = new GrainState<LockState>(new LockState());
         try

@@ -11,7 +11,7 @@ namespace OrleansLocks.Grains.Admin;
 /// </summary>
 internal sealed class PostgresStoredLockListing(string connectionString, string serviceId) : IStoredLockListing
 {
-    // Kinds as LockKind's numbers: Plain 0, Read 1, Write 2. Grain keys compare bytewise (COLLATE "C"),
+    // Kinds as LockKind's numbers: Plain 0, Read 1, Write 2, Semaphore 3 (a semaphore's holders are its "readers"), UpgradeableRead 4. Grain keys compare bytewise (COLLATE "C"),
     // the same in the order and in the keyset, so paging never skips or repeats a row.
     private const string Query = """
         WITH holders AS (
@@ -23,7 +23,7 @@ internal sealed class PostgresStoredLockListing(string connectionString, string 
                        l.fencing_token, l.acquired_ts, l.last_renewed_ts, l.expires_ts
                 WHERE l.expires_ts IS NOT NULL
                 UNION ALL
-                SELECT 1, r ->> 'owner', (r ->> 'fencingToken')::bigint, (r ->> 'acquiredAt')::bigint,
+                SELECT CASE WHEN l.lock_type = 'semaphore' THEN 3 WHEN (r ->> 'upgradeable')::boolean THEN 4 ELSE 1 END, r ->> 'owner', (r ->> 'fencingToken')::bigint, (r ->> 'acquiredAt')::bigint,
                        (r ->> 'lastRenewedAt')::bigint, (r ->> 'expiresAt')::bigint
                 FROM jsonb_array_elements(COALESCE(l.readers, '[]'::jsonb)) AS r
             ) AS h

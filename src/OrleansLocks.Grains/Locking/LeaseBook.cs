@@ -10,7 +10,7 @@ namespace OrleansLocks.Grains.Locking;
 /// A holder holds while <c>now &lt; expiresAt</c>. Readers share the lock (at most
 /// <see cref="IReadWriteLockGrain.MaxReaders"/>), a writer (a plain lock's holder) holds it alone.
 /// </remarks>
-internal sealed class LeaseBook
+internal sealed partial class LeaseBook
 {
     private readonly LockState _before;
     private readonly long _leaseMs;
@@ -36,8 +36,9 @@ internal sealed class LeaseBook
 
     /// <summary>
     /// Whether a new <paramref name="kind"/> hold fits beside the live holders of <paramref name="state"/>:
-    /// no live writer, and for a reader fewer than the most readers, for a writer no reader; and no
-    /// lock-delay of a forced release running.
+    /// no live writer, and for a reader fewer than the most readers, for a semaphore's holder fewer
+    /// than its count (and the most holders), for a writer no reader; and no lock-delay of a forced
+    /// release running.
     /// </summary>
     public static bool Fits(LockState state, LockKind kind, long now)
     {
@@ -51,8 +52,18 @@ internal sealed class LeaseBook
             return false;
         }
 
+        if (kind == LockKind.UpgradeableRead && FindUpgradeable(state, now) is not null)
+        {
+            return false;
+        }
+
         var readers = state.Readers?.Count(r => r.IsLiveAt(now)) ?? 0;
-        return kind == LockKind.Read ? readers < IReadWriteLockGrain.MaxReaders : readers == 0;
+        return kind switch
+        {
+            LockKind.Read or LockKind.UpgradeableRead => readers < IReadWriteLockGrain.MaxReaders,
+            LockKind.Semaphore => readers < Math.Min(state.MaxCount ?? 0, ISemaphoreGrain.MaxHolders),
+            _ => readers == 0,
+        };
     }
 
     /// <summary>
@@ -113,10 +124,11 @@ internal sealed class LeaseBook
     /// <remarks>The caller decides that it fits (<see cref="Fits(LockKind, long)"/>, <see cref="CanGrantNow"/>).</remarks>
     public LockHolder Grant(LockKind kind, string owner, string? acquireId, long now)
     {
-        var holder = new LockHolder(LockToken.New(), owner, now, now, now + _leaseMs, NextFencingToken(Next, now, _recordExists), acquireId);
+        var holder = new LockHolder(LockToken.New(), owner, now, now, now + _leaseMs, NextFencingToken(Next, now, _recordExists), acquireId, Upgradeable: kind == LockKind.UpgradeableRead);
         Next.FencingToken = holder.FencingToken;
-        if (kind == LockKind.Read)
+        if (kind is LockKind.Read or LockKind.UpgradeableRead or LockKind.Semaphore)
         {
+            // A semaphore's holders share it as readers do, and are stored the same way.
             (Next.Readers ??= []).Add(holder);
         }
         else

@@ -6,7 +6,7 @@ using OrleansLocks.Grains.Sweep;
 namespace OrleansLocks.Grains.Locking;
 
 /// <summary>
-/// What plain and read/write lock grains share: one activation of one lock, which orchestrates its
+/// What plain lock, read/write lock and semaphore grains share: one activation of one lock, which orchestrates its
 /// rules (<see cref="LeaseBook"/>), its line of waiters (<see cref="WaiterLine"/>) and its versioned
 /// store (<see cref="ILockStore"/>), and tells the silo's <see cref="ExpirySchedule"/> when it is next
 /// due (a lease's expiry, a deadline of the line), so that expiry needs no caller.
@@ -122,13 +122,27 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
         return LeaseBook.FindByToken(state, token) is { } holder && holder.IsLiveAt(NowMs());
     }
 
-    public async Task<LockLease?> Wait(string waiterId, LockKind kind, string? owner = null)
+    public Task<LockLease?> Wait(string waiterId, LockKind kind, string? owner = null)
+    {
+        if (kind == LockKind.Semaphore)
+        {
+            throw new ArgumentException("A semaphore permit is waited for with ISemaphoreGrain.WaitForPermit, which carries the semaphore's count; Wait has no count.", nameof(kind));
+        }
+
+        return WaitAsync(waiterId, kind, owner, maxCount: null);
+    }
+
+    /// <summary>
+    /// A <see cref="ILeaseGrain.Wait"/> call; a semaphore's carries its count (<paramref name="maxCount"/>),
+    /// which is agreed (<see cref="SemaphoreCount.Agree"/>) before the waiter joins the line.
+    /// </summary>
+    protected async Task<LockLease?> WaitAsync(string waiterId, LockKind kind, string? owner, int? maxCount)
     {
         CallerInput.ValidateWaiterId(waiterId);
         owner = CallerInput.ResolveOwner(owner);
         if (!Accepts(kind))
         {
-            throw new ArgumentException($"This lock does not take {kind} holds: plain locks (ILockGrain) take LockKind.Plain, read/write locks (IReadWriteLockGrain) take LockKind.Read and LockKind.Write.", nameof(kind));
+            throw new ArgumentException($"This lock does not take {kind} holds: plain locks (ILockGrain) take LockKind.Plain, read/write locks (IReadWriteLockGrain) take LockKind.Read, LockKind.Write and LockKind.UpgradeableRead, semaphores (ISemaphoreGrain) take permits through WaitForPermit.", nameof(kind));
         }
 
         if (Settings.OpenWaits.IsStopping)
@@ -139,6 +153,11 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
         // Going away: "not yet" at once; the caller calls again and reaches the lock's next activation.
         var (answer, call) = await InGateAsync<(LockLease?, TaskCompletionSource<LockLease?>?)>(async (id, now) =>
         {
+            if (maxCount is { } count)
+            {
+                SemaphoreCount.Agree(State, count, now, CountWaiting() > 0, id);
+            }
+
             var (granted, waiter) = await _ledger.JoinAsync(id, now, waiterId, kind, owner);
             if (waiter is null)
             {
@@ -148,32 +167,7 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
             Settings.OpenWaits.Add(this, TaskScheduler.Current);
             return (null, _ledger.OpenLine().OpenCall(waiter, now));
         }, skipIf: () => _goingAway);
-        if (call is null)
-        {
-            return answer;
-        }
-
-        try
-        {
-            // The call ends by its own timer, not by a grain message: a message could sit behind the
-            // activation's deactivation, which itself waits for this call to end.
-            return await call.Task.WaitAsync(Settings.PollInterval, Settings.Time);
-        }
-        catch (TimeoutException)
-        {
-            if (call.Task.IsCompleted)
-            {
-                return await call.Task;
-            }
-
-            // "Not yet": the waiter keeps its place; a grant made before its next call waits for it.
-            if (_ledger.Line?.EndCall(waiterId, call, NowMs()) == true)
-            {
-                Reschedule();
-            }
-
-            return null;
-        }
+        return call is null ? answer : await AwaitCallAsync(waiterId, call);
     }
 
     public Task<bool> ConfirmGrant(string token)
@@ -197,6 +191,11 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
             {
                 book.Remove(holder.Token);
                 Log.GrantReturned(Logger, id, holder.FencingToken);
+            }
+            else if (book.GiveBackUpgrade(waiterId, now) is { } reader)
+            {
+                // An upgrade given up after it was granted: the caller holds what it held before.
+                Log.UpgradeGivenBack(Logger, id, reader.FencingToken);
             }
 
             await _ledger.CommitIfChangedAsync(book, "release", id, now);
@@ -283,8 +282,11 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
         _ledger.Line?.AnswerAll();
     }
 
-    /// <summary>Grants <paramref name="kind"/> now if the lock allows it and nobody waits; else null.</summary>
-    protected Task<LockLease?> TryAcquireAsync(LockKind kind, string? owner, string? acquireId)
+    /// <summary>
+    /// Grants <paramref name="kind"/> now if the lock allows it and nobody waits; else null. A
+    /// semaphore's request carries its count (<paramref name="maxCount"/>), agreed first.
+    /// </summary>
+    protected Task<LockLease?> TryAcquireAsync(LockKind kind, string? owner, string? acquireId, int? maxCount = null)
     {
         CallerInput.ValidateAttemptId(acquireId);
         var resolvedOwner = CallerInput.ResolveOwner(owner);
@@ -294,6 +296,11 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
             {
                 // A retry of an acquire that was granted but whose answer was lost gets its lease back.
                 return LeaseBook.ToLease(mine);
+            }
+
+            if (maxCount is { } count)
+            {
+                SemaphoreCount.Agree(State, count, now, CountWaiting() > 0, id);
             }
 
             if (!LeaseBook.CanGrantNow(State, kind, now, anyoneWaiting: CountWaiting() > 0))
@@ -402,7 +409,10 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
         _ledger.Line is { Count: > 0 } && NowMs() < State.NoGrantsBefore ? State.NoGrantsBefore : null;
 
     private LockKind KindOf(LockState state, LockHolder holder) =>
-        Accepts(LockKind.Plain) ? LockKind.Plain : state.Readers?.Contains(holder) == true ? LockKind.Read : LockKind.Write;
+        Accepts(LockKind.Plain) ? LockKind.Plain
+        : Accepts(LockKind.Semaphore) ? LockKind.Semaphore
+        : state.Readers?.Contains(holder) == true ? (holder.Upgradeable ? LockKind.UpgradeableRead : LockKind.Read)
+        : LockKind.Write;
 
     private void TellSchedule(long? due)
     {
@@ -428,4 +438,6 @@ internal abstract partial class LeaseGrain : Grain, ILeaseGrain, ILockSweepTarge
     void ILockLedgerOwner.OnLedgerWriteFailed() => DropActivation();
 
     LockKind ILockLedgerOwner.WriterKind => Accepts(LockKind.Plain) ? LockKind.Plain : LockKind.Write;
+
+    LockKind ILockLedgerOwner.SharedKind => Accepts(LockKind.Semaphore) ? LockKind.Semaphore : LockKind.Read;
 }

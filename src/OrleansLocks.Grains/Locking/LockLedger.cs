@@ -16,7 +16,7 @@ namespace OrleansLocks.Grains.Locking;
 /// attempt (so it can move its due time) and of every failed write or clear (what storage holds is
 /// then unknown, and the grain stops answering from memory).
 /// </remarks>
-internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, ILogger logger, ILockLedgerOwner owner)
+internal sealed partial class LockLedger(ILockStore store, LockGrainSettings settings, ILogger logger, ILockLedgerOwner owner)
 {
     private WaiterLine? _line;
     private Task? _loading;
@@ -71,7 +71,7 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
         foreach (var expired in book.Expire(now))
         {
             Log.Expired(logger, id, expired.FencingToken);
-            settings.Instruments.Expired(id, expired.Token == Current.Writer?.Token ? owner.WriterKind : LockKind.Read);
+            settings.Instruments.Expired(id, expired.Token == Current.Writer?.Token ? owner.WriterKind : owner.SharedKind);
             _line?.ForgetUnconfirmed(expired.Token);
         }
 
@@ -81,7 +81,7 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
     /// <summary>Writes the draft if it changes the holders or lets the first waiter in, else only reports the change.</summary>
     public Task CommitIfChangedAsync(LeaseBook book, string operation, LockId id, long now)
     {
-        if (book.HoldersChanged || (_line?.First is { } first && book.Fits(first.Kind, now)))
+        if (book.HoldersChanged || (_line?.First is { } first && book.Serves(first, now)))
         {
             return CommitAsync(book, operation, id, now);
         }
@@ -97,10 +97,12 @@ internal sealed class LockLedger(ILockStore store, LockGrainSettings settings, I
     public async Task CommitAsync(LeaseBook book, string operation, LockId id, long now)
     {
         var line = _line;
-        var grants = line?.Serve(w => book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
+        line?.DropUpgradesWithout(token => LeaseBook.HoldsUpgradeable(book.Next, token, now));
+        var grants = line?.Serve(w => w.UpgradeToken is { } token ? book.Upgrade(token, w.Id, now)
+            : book.Fits(w.Kind, now) ? book.Grant(w.Kind, w.Owner, w.Id, now) : null);
 
-        // A hand-off: waiters are served by a write that freed the lock (not by their own acquire).
-        var freedAt = grants is { Count: > 0 } && operation != "acquire" && settings.Instruments.ObservesHandoffs ? FreedAt(now) : (long?)null;
+        // A hand-off: waiters are served by a write that freed the lock (not by their own acquire or upgrade).
+        var freedAt = grants is { Count: > 0 } && operation is not ("acquire" or "upgrade") && settings.Instruments.ObservesHandoffs ? FreedAt(now) : (long?)null;
         var next = book.Seal(now);
         try
         {
@@ -269,4 +271,7 @@ internal interface ILockLedgerOwner
 
     /// <summary>The kind of this lock's exclusive holder (plain for a plain lock, write for a read/write lock), for telemetry tags.</summary>
     LockKind WriterKind { get; }
+
+    /// <summary>The kind of this lock's shared holders (read for a read/write lock, semaphore for a semaphore), for telemetry tags.</summary>
+    LockKind SharedKind { get; }
 }

@@ -12,6 +12,12 @@ internal sealed class Waiter(string id, LockKind kind, string owner)
 
     public string Owner { get; } = owner;
 
+    /// <summary>
+    /// For a waiting upgrade (<see cref="IReadWriteLockGrain.WaitForUpgrade"/>): the token of the
+    /// upgradeable read hold it upgrades (a secret: never logged); null for every other waiter.
+    /// </summary>
+    public string? UpgradeToken { get; init; }
+
     /// <summary>When it joined this activation's line (for operators: <c>ILockAdminGrain.Inspect</c>).</summary>
     public long JoinedAt { get; set; }
 

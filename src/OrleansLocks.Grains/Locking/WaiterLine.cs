@@ -12,7 +12,7 @@ namespace OrleansLocks.Grains.Locking;
 /// </remarks>
 /// <param name="maxWaiters">The most waiters in line (<see cref="LockWaitOptions.MaxWaiters"/>).</param>
 /// <param name="waiterTimeoutMs">How long a waiter that is not calling, or a grant that is not confirmed, is kept (<see cref="LockWaitOptions.WaiterTimeout"/>).</param>
-internal sealed class WaiterLine(int maxWaiters, long waiterTimeoutMs)
+internal sealed partial class WaiterLine(int maxWaiters, long waiterTimeoutMs)
 {
     // How long a waiter that left (StopWaiting) is remembered, so that a Wait call of it still in
     // flight (delayed behind a frozen gateway, say) cannot bring it back into the line. Orleans drops
@@ -40,7 +40,7 @@ internal sealed class WaiterLine(int maxWaiters, long waiterTimeoutMs)
     public Waiter? First => _line.First?.Value;
 
     /// <summary>How many wait in line for <paramref name="kind"/>.</summary>
-    public int CountWaiting(LockKind kind) => _line.Count(w => w.Kind == kind);
+    public int CountWaiting(LockKind kind) => _line.Count(w => w.Kind == kind && w.UpgradeToken is null);
 
     /// <summary>Whether <paramref name="waiterId"/> left the line (by <see cref="Leave"/>) recently enough to be remembered.</summary>
     public bool HasLeft(string waiterId, long now) => _departed?.Contains(waiterId, now) == true;
@@ -117,6 +117,11 @@ internal sealed class WaiterLine(int maxWaiters, long waiterTimeoutMs)
         waiter.Grant = lease;
         waiter.ConfirmBy = now + waiterTimeoutMs;
         waiter.Answer(lease);
+        if (waiter.UpgradeToken is not null)
+        {
+            // An upgrade needs no confirmation: the hold is the one its holder already renews.
+            _waiters.Remove(waiter.Id);
+        }
     }
 
     /// <summary>A waiter gives up: it leaves the line (or its grant is forgotten) and is remembered as gone.</summary>

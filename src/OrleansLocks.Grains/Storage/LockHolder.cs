@@ -14,6 +14,7 @@ namespace OrleansLocks.Grains;
 /// <param name="ExpiresAt">When the grant expires unless renewed.</param>
 /// <param name="FencingToken">The fencing token of this grant.</param>
 /// <param name="AcquireId">The client's id for the acquire or wait that made the grant (makes retries idempotent).</param>
+/// <param name="Upgradeable">Whether this reader is the read/write lock's upgradeable reader (absent from the JSON when false).</param>
 internal sealed record LockHolder(
     [property: JsonPropertyName("token")] string Token,
     [property: JsonPropertyName("owner")] string Owner,
@@ -21,7 +22,8 @@ internal sealed record LockHolder(
     [property: JsonPropertyName("lastRenewedAt")] long LastRenewedAt,
     [property: JsonPropertyName("expiresAt")] long ExpiresAt,
     [property: JsonPropertyName("fencingToken")] long FencingToken,
-    [property: JsonPropertyName("acquireId")] string? AcquireId)
+    [property: JsonPropertyName("acquireId")] string? AcquireId,
+    [property: JsonPropertyName("upgradeable"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Upgradeable = false)
 {
     /// <summary>Whether the grant is still in force at <paramref name="now"/>.</summary>
     public bool IsLiveAt(long now) => now < ExpiresAt;

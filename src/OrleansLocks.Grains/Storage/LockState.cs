@@ -10,7 +10,8 @@ namespace OrleansLocks.Grains;
 /// </summary>
 /// <remarks>
 /// The writer (a plain lock's only holder) is stored flat at the top level, as the <c>worker_locks</c>
-/// row is; a read/write lock's readers are the <see cref="Readers"/> array.
+/// row is; a read/write lock's readers are the <see cref="Readers"/> array, and so are a semaphore's
+/// holders (which share it as readers do), beside its <see cref="MaxCount"/>.
 /// </remarks>
 internal sealed class LockState
 {
@@ -70,6 +71,27 @@ internal sealed class LockState
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<LockHolder>? Readers { get; set; }
 
+    /// <summary>
+    /// When the writer is an upgraded upgradeable reader: the fencing token of its upgradeable read, so
+    /// that giving up the upgrade turns it back into that read; absent otherwise.
+    /// </summary>
+    [JsonPropertyName("upgradedFrom")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? UpgradedFrom { get; set; }
+
+    /// <summary>The waiter id of the wait that upgraded the writer (its StopWaiting turns the upgrade back); absent otherwise.</summary>
+    [JsonPropertyName("upgradeId")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UpgradeId { get; set; }
+
+    /// <summary>
+    /// A semaphore's count: set by its first holder or waiter, and replaced by the next first caller
+    /// once nobody holds or waits (a semaphore's holders are the <see cref="Readers"/> array); absent for locks.
+    /// </summary>
+    [JsonPropertyName("maxCount")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxCount { get; set; }
+
     /// <summary>The writer (a plain lock's holder), or null; a view over the flat top-level fields.</summary>
     [JsonIgnore]
     public LockHolder? Writer
@@ -79,6 +101,13 @@ internal sealed class LockState
             : new LockHolder(Token, Owner ?? LockOwner.Unknown, AcquiredAt ?? 0, LastRenewedAt ?? 0, ExpiresAt ?? 0, FencingToken, AcquireId);
         set
         {
+            if (value?.Token != Token)
+            {
+                // Another holder (or none): what was recorded about an upgrade is the old writer's.
+                UpgradedFrom = null;
+                UpgradeId = null;
+            }
+
             Token = value?.Token;
             Owner = value?.Owner;
             AcquiredAt = value?.AcquiredAt;

@@ -15,7 +15,7 @@ internal static class PostgresSchema
     /// The schema version this assembly needs: the version <c>sql/orleans-locks.sql</c> stamps in
     /// <c>orleanslocks_schema</c>. Raised together with the script whenever the silo depends on a change.
     /// </summary>
-    internal const int ExpectedVersion = 2;
+    internal const int ExpectedVersion = 3;
 
     /// <summary>The schema script's text.</summary>
     public static string Script { get; } = LoadScript();

@@ -38,7 +38,7 @@ public sealed class TokenFreeViewsTests
         var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("oldviews", applySchema: false);
         await PostgresSchema.ApplyAsync(database);
         await ExecuteAsync(database, """
-            DROP VIEW worker_read_write_locks; DROP VIEW worker_locks; DROP VIEW orleans_locks;
+            DROP VIEW worker_semaphores; DROP VIEW worker_read_write_locks; DROP VIEW worker_locks; DROP VIEW orleans_locks;
             CREATE VIEW orleans_locks AS SELECT 'x'::text AS lock_name, 'secret'::text AS token;
             CREATE VIEW worker_locks AS SELECT lock_name, token FROM orleans_locks;
             CREATE VIEW worker_read_write_locks AS SELECT lock_name, token FROM orleans_locks;
@@ -49,7 +49,7 @@ public sealed class TokenFreeViewsTests
         await PostgresSchema.ApplyAsync(database);
 
         Assert.Equal(PostgresSchema.ExpectedVersion, await PostgresSchema.ReadVersionAsync(database));
-        foreach (var view in new[] { "orleans_locks", "worker_locks", "worker_read_write_locks" })
+        foreach (var view in new[] { "orleans_locks", "worker_locks", "worker_read_write_locks", "worker_semaphores" })
         {
             var columns = await ColumnsAsync(database, view);
             Assert.Contains("token_fingerprint", columns);

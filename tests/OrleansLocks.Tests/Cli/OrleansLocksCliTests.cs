@@ -141,6 +141,25 @@ public sealed class OrleansLocksCliTests(CliClusterFixture cluster) : IClassFixt
     }
 
     [Fact]
+    public async Task Inspect_WithKindSemaphore_ShowsEachPermitHolder()
+    {
+        var a = await HoldAsync(cluster.OwnerA.TryAcquireSemaphoreAsync(_prefix, "pool", 3));
+        var b = await HoldAsync(cluster.OwnerB.TryAcquireSemaphoreAsync(_prefix, "pool", 3));
+
+        var json = await RunAsync("inspect", _prefix, "pool", "--kind", "semaphore", "--json");
+
+        Assert.Equal(0, json.ExitCode);
+        using var document = JsonDocument.Parse(json.Output);
+        Assert.Equal("semaphore", document.RootElement.GetProperty("lock").GetString());
+        Assert.Equal(
+            [("cli-a", a.FencingToken), ("cli-b", b.FencingToken)],
+            document.RootElement.GetProperty("holders").EnumerateArray().Select(h => (h.GetProperty("owner").GetString(), h.GetProperty("fencingToken").GetInt64())).OrderBy(h => h.Item2));
+        var table = await RunAsync("inspect", _prefix, "pool", "--kind", "semaphore");
+        Assert.Contains("(semaphore)", table.Output, StringComparison.Ordinal);
+        Assert.Contains("held (2 holders)", table.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Release_WithAReason_FreesTheLock_AndTheOldHolderLearnsItLost()
     {
         var handle = await HoldAsync(cluster.OwnerA.TryAcquireAsync(_prefix, "stuck"));
