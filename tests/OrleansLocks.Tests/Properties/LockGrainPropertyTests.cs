@@ -35,7 +35,7 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
     /// <summary>Sequences of grain calls (the rule steps that need an operator or the due call are left to the schedule).</summary>
     private static Gen<LockStep[]> Steps(bool readWrite)
     {
-        var kind = Gen.OneOf(LockRulesDriver.KindsOf(readWrite));
+        var kind = Gen.OneOf(LockRulesDriver.KindsOf(readWrite ? LockShape.ReadWrite : LockShape.Plain));
         var id = Gen.Int[0, 3];
         var token = Gen.Int[0, 12];
         var step = Gen.Frequency(
@@ -46,6 +46,7 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
             (3, token.Select(t => new LockStep(LockStepKind.Renew, default, 0, t, 0))),
             (2, token.Select(t => new LockStep(LockStepKind.IsStillValid, default, 0, t, 0))),
             (2, id.Select(w => new LockStep(LockStepKind.StopWaiting, default, w, 0, 0))),
+            (readWrite ? 2 : 0, token.Select(t => new LockStep(LockStepKind.TryUpgrade, default, 0, t, 0))),
             (3, Gen.Long[1, 150_000].Select(ms => new LockStep(LockStepKind.Advance, default, 0, 0, ms))),
             (3, Gen.Select(Gen.Int[0, 6], Gen.Int[0, MalformedIds.Length - 1], (op, bad) => new LockStep(LockStepKind.Malformed, default, op, bad, 0))));
         return step.Array[1, 20];
@@ -73,6 +74,9 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
         private readonly LockId _id = LockId.Create("prop", $"!{Guid.NewGuid():N}:example.org");
         private readonly List<string> _tokens = [];
         private readonly Dictionary<string, (LockLease Lease, LockKind Kind)> _seen = new(StringComparer.Ordinal);
+
+        // Each grant as first seen (an upgrade later gives its token a new fencing token, not a new grant time).
+        private readonly Dictionary<string, LockLease> _firstSeen = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (LockKind Kind, DateTimeOffset ExpiresAt)> _believed = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _grantOfWaiter = new(StringComparer.Ordinal);
         private readonly HashSet<string> _dead = new(StringComparer.Ordinal);
@@ -90,11 +94,13 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
             {
                 case LockStepKind.TryAcquire:
                     var attempt = step.Id < 0 ? null : $"a{step.Id}";
-                    var lease = readWrite
-                        ? step.Kind == LockKind.Read
-                            ? await ((IReadWriteLockGrain)Lease).TryAcquireRead("prop", attempt)
-                            : await ((IReadWriteLockGrain)Lease).TryAcquireWrite("prop", attempt)
-                        : await ((ILockGrain)Lease).TryAcquire("prop", attempt);
+                    var lease = step.Kind switch
+                    {
+                        LockKind.Read => await ((IReadWriteLockGrain)Lease).TryAcquireRead("prop", attempt),
+                        LockKind.UpgradeableRead => await ((IReadWriteLockGrain)Lease).TryAcquireUpgradeableRead("prop", attempt),
+                        LockKind.Write => await ((IReadWriteLockGrain)Lease).TryAcquireWrite("prop", attempt),
+                        _ => await ((ILockGrain)Lease).TryAcquire("prop", attempt),
+                    };
                     if (lease is not null)
                     {
                         Saw(lease, step.Kind);
@@ -168,6 +174,28 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
                     {
                         // A waiter that gives up returns its grant: it holds no more.
                         Kill(given);
+                    }
+
+                    break;
+                case LockStepKind.TryUpgrade:
+                    var toUpgrade = Pick(step.TokenPick);
+                    LockLease? upgraded = null;
+                    try
+                    {
+                        upgraded = await ((IReadWriteLockGrain)Lease).TryUpgrade(toUpgrade);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Only a held upgradeable read can be upgraded: anything else is refused by rule.
+                    }
+
+                    if (upgraded is not null)
+                    {
+                        Expect(!IsOver(toUpgrade), "a token that is over was upgraded");
+                        var highest = _firstSeen.Values.Where(l => l.Token != toUpgrade).Select(l => l.FencingToken).DefaultIfEmpty(0).Max();
+                        Expect(upgraded.FencingToken > highest || _seen[toUpgrade].Kind == LockKind.Write, $"an upgrade got fencing token {upgraded.FencingToken}, not above {highest}");
+                        _seen[toUpgrade] = (upgraded, LockKind.Write);
+                        Believe(toUpgrade);
                     }
 
                     break;
@@ -251,7 +279,7 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
             if (!_seen.ContainsKey(lease.Token))
             {
                 // Fencing tokens only grow: a grant made later than another has a higher one (no two are equal).
-                foreach (var (other, _) in _seen.Values)
+                foreach (var other in _firstSeen.Values)
                 {
                     Expect(other.FencingToken != lease.FencingToken, $"two grants share fencing token {lease.FencingToken}");
                     Expect(other.AcquiredAt >= lease.AcquiredAt || other.FencingToken < lease.FencingToken, $"fencing token {lease.FencingToken} was granted after {other.FencingToken}");
@@ -259,6 +287,7 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
                 }
 
                 _tokens.Add(lease.Token);
+                _firstSeen[lease.Token] = lease;
             }
 
             _seen[lease.Token] = (lease, _seen.TryGetValue(lease.Token, out var known) ? known.Kind : kind);
@@ -281,9 +310,10 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
         {
             // Never two live holders of a plain lock, never a writer beside a reader, as the callers were told.
             var live = _believed.Where(b => b.Value.ExpiresAt > Now).Select(b => b.Value.Kind).ToList();
-            var exclusive = live.Count(k => k != LockKind.Read);
+            var exclusive = live.Count(k => k is LockKind.Plain or LockKind.Write);
             Expect(exclusive <= 1, $"{exclusive} callers hold the lock exclusively at once");
             Expect(exclusive == 0 || live.Count == 1, "a caller holds the lock exclusively while another reads");
+            Expect(live.Count(k => k == LockKind.UpgradeableRead) <= 1, "two callers hold the upgradeable read at once");
         }
 
         private void Expect(bool condition, string what)

@@ -7,6 +7,7 @@ using OrleansLocks.Grains;
 using OrleansLocks.Grains.Diagnostics;
 using OrleansLocks.Grains.Locking;
 using OrleansLocks.Grains.Storage;
+using LockGrains = OrleansLocks.Grains.Locking;
 
 namespace OrleansLocks.Tests.Properties;
 
@@ -41,7 +42,7 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
     // One per process: the ledger reads only its option values and its instruments from it.
     private static readonly LockGrainSettings Settings = CreateSettings();
 
-    private readonly bool _readWrite;
+    private readonly LockShape _shape;
     private readonly Func<LockState, LockKind, long, bool, bool> _canGrantNow;
     private readonly MemoryLockStore _store = new();
     private readonly LockLedger _ledger;
@@ -66,26 +67,36 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
     private long _highestFencingToken;
     private int _step;
 
-    /// <summary>A driver of a plain lock (<paramref name="readWrite"/> false) or a read/write lock.</summary>
-    /// <param name="readWrite">Whether the lock takes Read and Write holds (else Plain holds).</param>
+    /// <summary>How many may hold a semaphore at once here (every caller gives this count).</summary>
+    public const int SemaphoreCount = 3;
+
+    /// <summary>A driver of a plain lock, a read/write lock or a semaphore.</summary>
+    /// <param name="shape">Which kind of lock, and so which holds it takes.</param>
     /// <param name="canGrantNow">The rule TryAcquire uses (state, kind, now, anyone waiting); <see cref="LeaseBook.CanGrantNow"/> unless a test plants a broken copy.</param>
-    public LockRulesDriver(bool readWrite, Func<LockState, LockKind, long, bool, bool>? canGrantNow = null)
+    public LockRulesDriver(LockShape shape, Func<LockState, LockKind, long, bool, bool>? canGrantNow = null)
     {
-        _readWrite = readWrite;
+        _shape = shape;
         _canGrantNow = canGrantNow ?? LeaseBook.CanGrantNow;
         _ledger = new LockLedger(_store, Settings, NullLogger.Instance, this);
         Run(_ledger.LoadAsync(Id));
     }
 
-    LockKind ILockLedgerOwner.WriterKind => _readWrite ? LockKind.Write : LockKind.Plain;
+    LockKind ILockLedgerOwner.WriterKind => _shape == LockShape.ReadWrite ? LockKind.Write : LockKind.Plain;
 
-    /// <summary>The kinds of hold this lock takes.</summary>
-    public static LockKind[] KindsOf(bool readWrite) => readWrite ? [LockKind.Read, LockKind.Write] : [LockKind.Plain];
+    LockKind ILockLedgerOwner.SharedKind => _shape == LockShape.Semaphore ? LockKind.Semaphore : LockKind.Read;
+
+    /// <summary>The kinds of hold a lock of <paramref name="shape"/> takes.</summary>
+    public static LockKind[] KindsOf(LockShape shape) => shape switch
+    {
+        LockShape.ReadWrite => [LockKind.Read, LockKind.Write, LockKind.UpgradeableRead],
+        LockShape.Semaphore => [LockKind.Semaphore],
+        _ => [LockKind.Plain],
+    };
 
     /// <summary>Runs every step, checking the invariants after each; throws <see cref="LockRuleViolation"/> at the first broken one.</summary>
-    public static void RunAll(bool readWrite, IReadOnlyList<LockStep> steps, Func<LockState, LockKind, long, bool, bool>? canGrantNow = null)
+    public static void RunAll(LockShape shape, IReadOnlyList<LockStep> steps, Func<LockState, LockKind, long, bool, bool>? canGrantNow = null)
     {
-        var driver = new LockRulesDriver(readWrite, canGrantNow);
+        var driver = new LockRulesDriver(shape, canGrantNow);
         foreach (var step in steps)
         {
             driver.Apply(step);
@@ -125,6 +136,9 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
                 break;
             case LockStepKind.ForceOut:
                 ForceOut(PickToken(step.TokenPick), step.Amount);
+                break;
+            case LockStepKind.TryUpgrade:
+                TryUpgrade(PickToken(step.TokenPick));
                 break;
             case LockStepKind.Advance:
                 _now += step.Amount;
@@ -180,6 +194,12 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
             return;
         }
 
+        if (kind == LockKind.Semaphore)
+        {
+            // Every caller gives the same count here, so the agreement never refuses.
+            LockGrains.SemaphoreCount.Agree(State, SemaphoreCount, _now, (Line?.Count ?? 0) > 0, Id);
+        }
+
         if (!_canGrantNow(State, kind, _now, (Line?.Count ?? 0) > 0))
         {
             return;
@@ -212,6 +232,11 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
         Exception? refused = null;
         try
         {
+            if (kind == LockKind.Semaphore)
+            {
+                LockGrains.SemaphoreCount.Agree(State, SemaphoreCount, _now, (Line?.Count ?? 0) > 0, Id);
+            }
+
             var (_, waiter) = Run(_ledger.JoinAsync(Id, _now, waiterId, kind, "owner"));
             if (waiter is not null)
             {
@@ -245,6 +270,29 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
         {
             _waiting.Add((waiterId, kind, _now));
         }
+    }
+
+    private void TryUpgrade(string token)
+    {
+        // LeaseGrain.TryUpgradeAsync.
+        if (LeaseBook.FindUpgraded(State, token, _now) is not null)
+        {
+            return;
+        }
+
+        var upgradeable = LeaseBook.FindByToken(State, token) is { Upgradeable: true } holder && holder.IsLiveAt(_now);
+        var refused = Record.Exception(() => LockLedger.EnsureUpgradeable(State, token, _now, Id));
+        Expect(upgradeable ? refused is null : refused is InvalidOperationException, "TryUpgrade of a token that holds no upgradeable read was not refused");
+        if (!upgradeable || !LeaseBook.CanUpgrade(State, token, _now))
+        {
+            return;
+        }
+
+        Expect(!_dead.Contains(token), "a token that is over was upgraded");
+        var book = _ledger.Open(Id, _now);
+        var writer = book.Upgrade(token, upgradeId: null, _now)!;
+        Run(_ledger.CommitAsync(book, "upgrade", Id, _now));
+        Believe(writer, LockKind.Write);
     }
 
     private void Confirm(string token)
@@ -386,8 +434,12 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
     }
 
     // The kind a holder holds: a reader is listed among the readers, the writer is the lock's exclusive kind.
-    private LockKind KindOf(LockHolder holder) =>
-        !_readWrite ? LockKind.Plain : State.Readers?.Any(r => r.Token == holder.Token) == true ? LockKind.Read : LockKind.Write;
+    private LockKind KindOf(LockHolder holder) => _shape switch
+    {
+        LockShape.Plain => LockKind.Plain,
+        LockShape.Semaphore => LockKind.Semaphore,
+        _ => State.Readers?.Find(r => r.Token == holder.Token) is { } reader ? (reader.Upgradeable ? LockKind.UpgradeableRead : LockKind.Read) : LockKind.Write,
+    };
 
     /// <summary>The holders this step added: each has a higher fencing token than any before, and a waiter's was served in line order.</summary>
     private void CheckNewHolders(HashSet<string> before)
@@ -427,6 +479,13 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
             if (current is not null)
             {
                 Expect(!_dead.Contains(token) || current.ExpiresAt <= _now, $"fencing token {holder.FencingToken} holds again after it was over");
+                if (holder.Upgradeable && !current.Upgradeable)
+                {
+                    // An upgrade: the same token gets the lock's next fencing token, above every one issued.
+                    Expect(current.FencingToken > _highestFencingToken, $"an upgrade got fencing token {current.FencingToken}, not above {_highestFencingToken}");
+                    _highestFencingToken = current.FencingToken;
+                }
+
                 _issued[token] = current;
             }
             else if (holder.ExpiresAt <= _now)
@@ -440,14 +499,19 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
         var liveReaders = State.Readers?.Count(r => r.IsLiveAt(_now)) ?? 0;
         Expect(liveReaders <= IReadWriteLockGrain.MaxReaders, $"{liveReaders} readers hold at once");
         Expect(!(State.Writer is { } w && w.IsLiveAt(_now) && liveReaders > 0), "a writer holds beside a reader");
-        Expect(_readWrite || liveReaders == 0, "a plain lock has readers");
+        Expect(_shape != LockShape.Plain || liveReaders == 0, "a plain lock has readers");
+        Expect(_shape != LockShape.Semaphore || liveReaders <= SemaphoreCount, $"{liveReaders} hold a semaphore of {SemaphoreCount}");
+        Expect(_shape != LockShape.Semaphore || State.Writer is null, "a semaphore has a writer");
+        Expect((State.Readers?.Count(r => r.Upgradeable && r.IsLiveAt(_now)) ?? 0) <= 1, "two upgradeable readers hold at once");
 
         // As the callers see it: those told they hold (and whose lease has not run out) exclude each other.
         var believedLive = _believed.Where(b => b.Value.ExpiresAt > _now).ToList();
-        var exclusive = believedLive.Count(b => b.Value.Kind != LockKind.Read);
-        var readers = believedLive.Count(b => b.Value.Kind == LockKind.Read);
+        var exclusive = believedLive.Count(b => b.Value.Kind is LockKind.Plain or LockKind.Write);
+        var shared = believedLive.Count - exclusive;
         Expect(exclusive <= 1, $"{exclusive} callers hold the lock exclusively at once");
-        Expect(exclusive == 0 || readers == 0, "a caller holds the lock exclusively while another reads");
+        Expect(exclusive == 0 || shared == 0, "a caller holds the lock exclusively while another shares it");
+        Expect(believedLive.Count(b => b.Value.Kind == LockKind.UpgradeableRead) <= 1, "two callers hold the upgradeable read at once");
+        Expect(believedLive.Count(b => b.Value.Kind == LockKind.Semaphore) <= SemaphoreCount, $"more than {SemaphoreCount} callers hold the semaphore");
         foreach (var (token, _) in believedLive)
         {
             Expect(live.Any(h => h.Token == token), "a caller was told it holds a lease the lock does not have");
@@ -489,3 +553,16 @@ internal sealed class LockRulesDriver : ILockLedgerOwner
 
 /// <summary>An invariant of the lock rules broke (the message says which, at which step).</summary>
 public sealed class LockRuleViolation(string message) : Exception(message);
+
+/// <summary>Which kind of lock a property drives.</summary>
+public enum LockShape
+{
+    /// <summary>A plain lock (ILockGrain): one holder.</summary>
+    Plain,
+
+    /// <summary>A read/write lock (IReadWriteLockGrain): readers, one upgradeable reader, or one writer.</summary>
+    ReadWrite,
+
+    /// <summary>A semaphore (ISemaphoreGrain) of <see cref="LockRulesDriver.SemaphoreCount"/>.</summary>
+    Semaphore,
+}

@@ -36,6 +36,9 @@ public enum LockStepKind
     /// <summary>The clock moves to the next expiry of a holder, plus <see cref="LockStep.Amount"/> ms (-1, 0 or 1: the boundary).</summary>
     AdvanceToExpiry,
 
+    /// <summary>TryUpgrade of a token (to the write hold, for the upgradeable reader).</summary>
+    TryUpgrade,
+
     /// <summary>A grain call (<see cref="LockStep.Id"/> picks which) with a malformed token or id (<see cref="LockStep.TokenPick"/> picks which).</summary>
     Malformed,
 }
@@ -58,7 +61,7 @@ public sealed record LockStep(LockStepKind Step, LockKind Kind, int Id, int Toke
         LockStepKind.TryAcquire => Id < 0 ? $"TryAcquire({Kind})" : $"TryAcquire({Kind}, a{Id})",
         LockStepKind.Wait => $"Wait(w{Id}, {Kind})",
         LockStepKind.StopWaiting => $"StopWaiting(w{Id})",
-        LockStepKind.Confirm or LockStepKind.Release or LockStepKind.Renew or LockStepKind.IsStillValid => $"{Step}(#{TokenPick})",
+        LockStepKind.Confirm or LockStepKind.Release or LockStepKind.Renew or LockStepKind.IsStillValid or LockStepKind.TryUpgrade => $"{Step}(#{TokenPick})",
         LockStepKind.ForceOut => $"ForceOut(#{TokenPick}, {Amount} ms)",
         LockStepKind.Advance => $"Advance({Amount} ms)",
         LockStepKind.AdvanceToExpiry => $"AdvanceToExpiry({Amount:+0;-0;0})",
