@@ -6,7 +6,7 @@ namespace OrleansLocks.Tests.Properties;
 
 /// <summary>
 /// Property-based tests through the grain interfaces (<see cref="ILockGrain"/>,
-/// <see cref="IReadWriteLockGrain"/>, <see cref="ILeaseGrain"/>) on a real test cluster: CsCheck
+/// <see cref="IReadWriteLockGrain"/>, <see cref="ISemaphoreGrain"/>, <see cref="ILeaseGrain"/>) on a real test cluster: CsCheck
 /// generates sequences of calls with real, never-issued and malformed tokens and ids, and the
 /// invariants are checked from the answers alone, as callers see them. Each sequence runs on a lock
 /// of its own; the silo clock moves only by the steps (and by the poll interval, to end a wait that
@@ -32,10 +32,14 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
     public Task RandomCallsOnAReadWriteLock_NeverShowAWriterBesideAnotherHolder() =>
         Steps(readWrite: true).SampleAsync(steps => RunAsync(true, steps), iter: LockRulesPropertyTests.Iterations(CiIterations), threads: 1, print: LockRulesPropertyTests.Print);
 
+    [Fact]
+    public Task RandomCallsOnASemaphore_NeverShowMoreHoldersThanItsCount() =>
+        Steps(readWrite: false, semaphore: true).SampleAsync(steps => RunAsync(false, steps, semaphore: true), iter: LockRulesPropertyTests.Iterations(CiIterations), threads: 1, print: LockRulesPropertyTests.Print);
+
     /// <summary>Sequences of grain calls (the rule steps that need an operator or the due call are left to the schedule).</summary>
-    private static Gen<LockStep[]> Steps(bool readWrite)
+    private static Gen<LockStep[]> Steps(bool readWrite, bool semaphore = false)
     {
-        var kind = Gen.OneOf(LockRulesDriver.KindsOf(readWrite ? LockShape.ReadWrite : LockShape.Plain));
+        var kind = Gen.OneOf(LockRulesDriver.KindsOf(semaphore ? LockShape.Semaphore : readWrite ? LockShape.ReadWrite : LockShape.Plain));
         var id = Gen.Int[0, 3];
         var token = Gen.Int[0, 12];
         var step = Gen.Frequency(
@@ -52,9 +56,9 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
         return step.Array[1, 20];
     }
 
-    private async Task RunAsync(bool readWrite, LockStep[] steps)
+    private async Task RunAsync(bool readWrite, LockStep[] steps, bool semaphore = false)
     {
-        var run = new GrainRun(cluster, readWrite);
+        var run = new GrainRun(cluster, readWrite, semaphore);
         try
         {
             for (var i = 0; i < steps.Length; i++)
@@ -69,8 +73,11 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
     }
 
     /// <summary>One sequence on one fresh lock, with what the callers were told.</summary>
-    private sealed class GrainRun(LockCluster cluster, bool readWrite)
+    private sealed class GrainRun(LockCluster cluster, bool readWrite, bool semaphore)
     {
+        // Every caller of the semaphore gives this count.
+        private const int Permits = LockRulesDriver.SemaphoreCount;
+
         private readonly LockId _id = LockId.Create("prop", $"!{Guid.NewGuid():N}:example.org");
         private readonly List<string> _tokens = [];
         private readonly Dictionary<string, (LockLease Lease, LockKind Kind)> _seen = new(StringComparer.Ordinal);
@@ -83,7 +90,9 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
         private readonly HashSet<string> _waiters = new(StringComparer.Ordinal);
         private int _step;
 
-        private ILeaseGrain Lease => readWrite ? cluster.Grains.GetGrain<IReadWriteLockGrain>(_id.ToGrainKey()) : cluster.Grains.GetGrain<ILockGrain>(_id.ToGrainKey());
+        private ILeaseGrain Lease => semaphore ? cluster.Grains.GetGrain<ISemaphoreGrain>(_id.ToGrainKey())
+            : readWrite ? cluster.Grains.GetGrain<IReadWriteLockGrain>(_id.ToGrainKey())
+            : cluster.Grains.GetGrain<ILockGrain>(_id.ToGrainKey());
 
         private DateTimeOffset Now => cluster.SiloClock.GetUtcNow();
 
@@ -99,6 +108,7 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
                         LockKind.Read => await ((IReadWriteLockGrain)Lease).TryAcquireRead("prop", attempt),
                         LockKind.UpgradeableRead => await ((IReadWriteLockGrain)Lease).TryAcquireUpgradeableRead("prop", attempt),
                         LockKind.Write => await ((IReadWriteLockGrain)Lease).TryAcquireWrite("prop", attempt),
+                        LockKind.Semaphore => await ((ISemaphoreGrain)Lease).TryAcquire(Permits, "prop", attempt),
                         _ => await ((ILockGrain)Lease).TryAcquire("prop", attempt),
                     };
                     if (lease is not null)
@@ -113,7 +123,8 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
                     _waiters.Add(waiterId);
                     try
                     {
-                        if (await EndWaitAsync(Lease.Wait(waiterId, step.Kind, "prop")) is { } granted)
+                        var call = semaphore ? ((ISemaphoreGrain)Lease).WaitForPermit(waiterId, Permits, "prop") : Lease.Wait(waiterId, step.Kind, "prop");
+                        if (await EndWaitAsync(call) is { } granted)
                         {
                             Saw(granted, step.Kind);
                             _grantOfWaiter[waiterId] = granted.Token;
@@ -249,24 +260,40 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
                 1 => Lease.Renew(token),
                 2 => Lease.IsStillValid(token),
                 3 => Lease.ConfirmGrant(token),
-                4 => Lease.Wait(id, readWrite ? LockKind.Write : LockKind.Plain, "prop"),
+                4 => semaphore ? ((ISemaphoreGrain)Lease).WaitForPermit(id, Permits, "prop") : Lease.Wait(id, readWrite ? LockKind.Write : LockKind.Plain, "prop"),
                 5 => Lease.StopWaiting(id),
-                _ => readWrite ? ((IReadWriteLockGrain)Lease).TryAcquireWrite("prop", id) : ((ILockGrain)Lease).TryAcquire("prop", id),
+                _ => semaphore ? ((ISemaphoreGrain)Lease).TryAcquire(Permits, "prop", id)
+                    : readWrite ? ((IReadWriteLockGrain)Lease).TryAcquireWrite("prop", id)
+                    : ((ILockGrain)Lease).TryAcquire("prop", id),
             });
             Expect(refusal is ArgumentException, $"malformed input to call {operation} was not refused with ArgumentException ({refusal?.GetType().Name ?? "accepted"})");
             Expect(refusal is ArgumentNullException || refusal!.Message.Contains("must", StringComparison.Ordinal), $"the refusal does not name the rule: {refusal?.Message}");
+            // Only holders whose callers were told they hold must stay: an unconfirmed grant may be taken back meanwhile.
             var after = await LiveHoldersAsync();
-            Expect(before.IsSubsetOf(after), "a refused call changed the lock's live holders");
+            var told = _believed.Keys.Select(t => _seen[t].Lease).Select(l => $"{l.FencingToken}@{l.ExpiresAt:O}");
+            Expect(before.Intersect(told).All(after.Contains), "a refused call changed the lock's live holders");
         }
 
         // The live holders, as fencing token and expiry. The lock's due call may run in the background
-        // (the clock moved), so it may add holders from the line or drop ones whose lease ran out, but
-        // a refused call must neither take a live holder away nor extend one.
+        // (the clock moved), so it may add holders from the line or drop ones whose lease ran out or
+        // whose grant was never confirmed, but a refused call must neither take away nor extend a holder.
         private async Task<HashSet<string>> LiveHoldersAsync()
         {
-            IEnumerable<LockInfo?> holders = readWrite
-                ? await ((IReadWriteLockGrain)Lease).GetInfo() is var info ? [info.Writer, .. info.Readers] : []
-                : [await ((ILockGrain)Lease).GetInfo()];
+            List<LockInfo?> holders;
+            if (semaphore)
+            {
+                holders = [.. (await ((ISemaphoreGrain)Lease).GetInfo()).Holders];
+            }
+            else if (readWrite)
+            {
+                var info = await ((IReadWriteLockGrain)Lease).GetInfo();
+                holders = [info.Writer, .. info.Readers];
+            }
+            else
+            {
+                holders = [await ((ILockGrain)Lease).GetInfo()];
+            }
+
             return holders.OfType<LockInfo>().Where(h => h.ExpiresAt > Now).Select(h => $"{h.FencingToken}@{h.ExpiresAt:O}").ToHashSet();
         }
 
@@ -314,6 +341,7 @@ public abstract class LockGrainPropertyTests(LockCluster cluster)
             Expect(exclusive <= 1, $"{exclusive} callers hold the lock exclusively at once");
             Expect(exclusive == 0 || live.Count == 1, "a caller holds the lock exclusively while another reads");
             Expect(live.Count(k => k == LockKind.UpgradeableRead) <= 1, "two callers hold the upgradeable read at once");
+            Expect(live.Count(k => k == LockKind.Semaphore) <= Permits, $"more than {Permits} callers hold the semaphore");
         }
 
         private void Expect(bool condition, string what)
