@@ -43,7 +43,11 @@ internal static class CallerInput
     // Waiter ids and attempt ids follow one rule: they are stored in the state and compared as given.
     private static void ValidateId(string value, string what, string parameter)
     {
-        ArgumentNullException.ThrowIfNull(value, parameter);
+        if (value is null)
+        {
+            throw new ArgumentNullException(parameter, $"{what} must be 1 to {MaxIdLength} characters from [A-Za-z0-9_-], not null.");
+        }
+
         if (value.Length is 0 or > MaxIdLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
         {
             throw new ArgumentException($"{what} must be 1 to {MaxIdLength} characters from [A-Za-z0-9_-].", parameter);
