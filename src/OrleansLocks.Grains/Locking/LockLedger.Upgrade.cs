@@ -51,23 +51,9 @@ internal sealed partial class LockLedger
 
         waiter = line.JoinUpgrade(waiterId, token, OwnerOf(token));
         waiter.JoinedAt = now;
-        if (LeaseBook.CanUpgrade(Current, token, now))
+        if (LeaseBook.CanUpgrade(Current, token, now) && await ServeAtOnceAsync(line, waiter, "upgrade", id, now) is { } grant)
         {
-            try
-            {
-                await CommitAsync(Open(id, now), "upgrade", id, now);
-            }
-            catch (LockStorageException)
-            {
-                // Nothing was upgraded and nothing stays queued for a call that failed.
-                line.Forget(waiter);
-                throw;
-            }
-
-            if (waiter.Grant is { } grant)
-            {
-                return (grant, null);
-            }
+            return (grant, null);
         }
 
         return (null, waiter);

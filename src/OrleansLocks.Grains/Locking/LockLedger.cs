@@ -172,27 +172,34 @@ internal sealed partial class LockLedger(ILockStore store, LockGrainSettings set
             waiter = line.TryJoin(waiterId, kind, owner) ?? throw new InvalidOperationException(
                 $"Lock '{id}' already has {line.Count} waiters, the most LockWaitOptions.MaxWaiters allows; nothing was queued. Try again later.");
             waiter.JoinedAt = now;
-            if (ReferenceEquals(line.First, waiter) && LeaseBook.Fits(Current, kind, now))
+            if (ReferenceEquals(line.First, waiter) && LeaseBook.Fits(Current, kind, now)
+                && await ServeAtOnceAsync(line, waiter, "acquire", id, now) is { } grant)
             {
-                try
-                {
-                    await CommitAsync(Open(id, now), "acquire", id, now);
-                }
-                catch (LockStorageException)
-                {
-                    // Nothing was granted and nothing stays queued for a call that failed.
-                    line.Forget(waiter);
-                    throw;
-                }
-
-                if (waiter.Grant is { } grant)
-                {
-                    return (grant, null);
-                }
+                return (grant, null);
             }
         }
 
         return (null, waiter);
+    }
+
+    /// <summary>
+    /// Serves the line at once for a waiter that just joined and may be granted now: one write,
+    /// after which the waiter holds its grant. A failed write leaves nothing granted and nothing
+    /// queued for the call that failed.
+    /// </summary>
+    private async Task<LockLease?> ServeAtOnceAsync(WaiterLine line, Waiter waiter, string operation, LockId id, long now)
+    {
+        try
+        {
+            await CommitAsync(Open(id, now), operation, id, now);
+        }
+        catch (LockStorageException)
+        {
+            line.Forget(waiter);
+            throw;
+        }
+
+        return waiter.Grant;
     }
 
     /// <summary>Clears the stored state (the record and its version stay).</summary>
