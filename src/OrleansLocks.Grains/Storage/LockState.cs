@@ -15,6 +15,9 @@ namespace OrleansLocks.Grains;
 /// </remarks>
 internal sealed class LockState
 {
+    // Null until a rare field is set (see RareFields).
+    private RareFields? _rare;
+
     /// <summary>The lock name (kept in the row so the SQL views can show it).</summary>
     [JsonPropertyName("name")]
     public string Name { get; set; } = "";
@@ -64,7 +67,11 @@ internal sealed class LockState
     /// </summary>
     [JsonPropertyName("noGrantsBefore")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public long? NoGrantsBefore { get; set; }
+    public long? NoGrantsBefore
+    {
+        get => _rare?.NoGrantsBefore;
+        set => Rare(value is null)?.NoGrantsBefore = value;
+    }
 
     /// <summary>The readers of a read/write lock; absent for plain locks.</summary>
     [JsonPropertyName("readers")]
@@ -77,12 +84,20 @@ internal sealed class LockState
     /// </summary>
     [JsonPropertyName("upgradedFrom")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public long? UpgradedFrom { get; set; }
+    public long? UpgradedFrom
+    {
+        get => _rare?.UpgradedFrom;
+        set => Rare(value is null)?.UpgradedFrom = value;
+    }
 
     /// <summary>The waiter id of the wait that upgraded the writer (its StopWaiting turns the upgrade back); absent otherwise.</summary>
     [JsonPropertyName("upgradeId")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? UpgradeId { get; set; }
+    public string? UpgradeId
+    {
+        get => _rare?.UpgradeId;
+        set => Rare(value is null)?.UpgradeId = value;
+    }
 
     /// <summary>
     /// A semaphore's count: set by its first holder or waiter, and replaced by the next first caller
@@ -90,7 +105,11 @@ internal sealed class LockState
     /// </summary>
     [JsonPropertyName("maxCount")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? MaxCount { get; set; }
+    public int? MaxCount
+    {
+        get => _rare?.MaxCount;
+        set => Rare(value is null)?.MaxCount = value;
+    }
 
     /// <summary>The writer (a plain lock's holder), or null; a view over the flat top-level fields.</summary>
     [JsonIgnore]
@@ -131,6 +150,26 @@ internal sealed class LockState
     {
         var copy = (LockState)MemberwiseClone();
         copy.Readers = Readers is null ? null : [.. Readers];
+        copy._rare = _rare?.Clone();
         return copy;
+    }
+
+    // The rare fields' holder for a set: made on first use, except to store "absent" (null) in it,
+    // which needs no holder when there is none yet.
+    private RareFields? Rare(bool settingNull) => settingNull && _rare is null ? null : _rare ??= new RareFields();
+
+    /// <summary>
+    /// The fields only some locks ever use: a forced release's lock-delay, an upgrade's record, a
+    /// semaphore's count. They live in one object made on first use, so the state of a plain lock (a
+    /// silo may keep hundreds of thousands) pays one reference for all of them.
+    /// </summary>
+    private sealed class RareFields
+    {
+        public long? NoGrantsBefore;
+        public int? MaxCount;
+        public long? UpgradedFrom;
+        public string? UpgradeId;
+
+        public RareFields Clone() => (RareFields)MemberwiseClone();
     }
 }
