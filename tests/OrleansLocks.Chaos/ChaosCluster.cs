@@ -17,7 +17,7 @@ namespace OrleansLocks.Chaos;
 /// processes clustered through ADO.NET clustering on loopback ports, worker client processes, and an
 /// in-process client of the controller for probes and final checks.
 /// </summary>
-internal sealed class ChaosCluster : IAsyncDisposable
+internal sealed partial class ChaosCluster : IAsyncDisposable
 {
     private readonly ChaosOptions _options;
     private readonly ConcurrentQueue<ChaosEvent> _events;
@@ -53,13 +53,13 @@ internal sealed class ChaosCluster : IAsyncDisposable
 
     public ILockProvider Locks => _client!.Services.GetRequiredService<ILockProvider>();
 
-    public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events)
+    public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events, Network.NetworkLab? lab = null)
     {
-        var postgres = await PostgresServer.StartAsync(durable: options.Durable, own: true);
+        var postgres = await StartPostgresAsync(options, lab);
         var database = await postgres.CreateDatabaseAsync("chaos");
         var guarded = await postgres.CreateDatabaseAsync("guarded", applySchema: false);
         await GuardedResource.InstallAsync(guarded);
-        var cluster = new ChaosCluster(options, postgres, database, guarded, events);
+        var cluster = new ChaosCluster(options, postgres, database, guarded, events) { Lab = lab };
         for (var i = 0; i < options.Silos; i++)
         {
             cluster._ports.Add((FreePort.Next(), FreePort.Next()));
@@ -91,7 +91,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Orleans__ServiceId"] = "chaos",
             ["Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
             ["Orleans__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-            ["Orleans__AdvertisedIP"] = "127.0.0.1",
+            ["Orleans__AdvertisedIP"] = await SiloAddressAsync(index),
 
             // Declare a killed silo dead in seconds rather than the default tens of seconds.
             ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
@@ -105,7 +105,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
-        Silos[index] = await SiloProcess.StartAsync(environment);
+        Silos[index] = await SiloProcess.StartAsync(environment, SiloLauncher(index));
     }
 
     public async Task KillSiloAsync(int index)
@@ -159,21 +159,22 @@ internal sealed class ChaosCluster : IAsyncDisposable
     public async Task<string> StartWorkerAsync()
     {
         var name = $"w{++_workerCount}";
-        var info = new ProcessStartInfo("dotnet")
+        var launcher = await WorkerLauncherAsync(name);
+        var info = new ProcessStartInfo(launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-        {
+        foreach (var argument in launcher.Skip(1).Concat(
+        [
             typeof(ChaosCluster).Assembly.Location, "worker", "--name", name,
             "--seed", _options.Seed.ToString(CultureInfo.InvariantCulture),
             "--locks", _options.Locks.ToString(CultureInfo.InvariantCulture),
             "--actors", _options.ActorsPerWorker.ToString(CultureInfo.InvariantCulture),
             "--lease-ms", _options.LeaseTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
             "--renewal-ms", _options.RenewalInterval.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
-        })
+        ]))
         {
             info.ArgumentList.Add(argument);
         }

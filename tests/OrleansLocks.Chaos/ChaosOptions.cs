@@ -38,6 +38,13 @@ internal sealed record ChaosOptions
     /// </summary>
     public bool Durable { get; init; } = true;
 
+    /// <summary>
+    /// Each process in a network namespace of its own, with the network fault kinds (partitions, a
+    /// client cut from its gateways, one-way loss). Off with <c>--no-netns</c>, or by itself when the
+    /// namespaces cannot be made (not root, no <c>ip netns</c>).
+    /// </summary>
+    public bool Network { get; init; } = true;
+
     /// <summary>Where to write the markdown report, if anywhere.</summary>
     public string? Report { get; init; }
 
@@ -55,6 +62,7 @@ internal sealed record ChaosOptions
           --fault-interval S    mean seconds between faults (default 10)
           --lease S             lease timeout in seconds (default 6; renewal is a third)
           --no-fsync            run PostgreSQL with fsync off (faster; a pg-crash may then lose commits)
+          --no-netns            no network namespaces and no network faults (all processes on loopback)
           --report PATH         also write the summary as markdown to PATH
           --history PATH        also write every history event to PATH (JSON lines)
         """;
@@ -78,6 +86,7 @@ internal sealed record ChaosOptions
                 "--fault-interval" => options with { FaultInterval = Seconds() },
                 "--lease" => WithLease(options, Seconds()),
                 "--no-fsync" => options with { Durable = false },
+                "--no-netns" => options with { Network = false },
                 "--report" => options with { Report = Next() },
                 "--history" => options with { History = Next() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),

@@ -23,6 +23,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     private readonly List<CrashSnapshot> _crashes = [];
     private readonly NpgsqlDataSource _guarded = NpgsqlDataSource.Create(cluster.GuardedConnectionString);
     private int _probeCount;
+    private Network.NetworkFaults? _network;
 
     public async Task<int> RunAsync()
     {
@@ -32,13 +33,15 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         Console.WriteLine($"Process logs: {cluster.LogDirectory}");
 
         // Every kind of fault once, in a seeded order, then seeded random kinds until the time is up.
-        var plan = FaultKinds.OrderBy(_ => _random.Next()).ToList();
+        _network = cluster.Lab is { } lab ? new Network.NetworkFaults(cluster, lab, _random, HeldBy, (l, why) => ProbeAsync(l, why, fencedWrite: true), options.LeaseTimeout) : null;
+        string[] kinds = _network is null ? FaultKinds : [.. FaultKinds, .. Network.NetworkFaults.Kinds];
+        var plan = kinds.OrderBy(_ => _random.Next()).ToList();
         var deadline = started + (long)options.Duration.TotalMilliseconds;
         for (var i = 0; Now() < deadline || i < plan.Count; i++)
         {
             var pause = options.FaultInterval * (0.5 + _random.NextDouble());
             await Task.Delay(pause);
-            var kind = i < plan.Count ? plan[i] : FaultKinds[_random.Next(FaultKinds.Length)];
+            var kind = i < plan.Count ? plan[i] : kinds[_random.Next(kinds.Length)];
             var fault = await InjectAsync(kind);
             _faults.Add(fault);
             Console.WriteLine($"  {Seconds(fault.Start - started),6} s  {fault.Kind,-11} {fault.Target,-8} ({fault.End - fault.Start} ms)");
@@ -157,6 +160,9 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 return crash;
             case "pause-client":
                 target = await PauseHolderAsync();
+                break;
+            case var _ when _network is not null && Network.NetworkFaults.Kinds.Contains(kind):
+                target = await _network.InjectAsync(kind);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
@@ -420,11 +426,11 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     }
 
     private string Describe() =>
-        $"seed {options.Seed}, {options.Duration.TotalSeconds:F0} s of faults, {options.Silos} silos, {options.Workers} workers x {options.ActorsPerWorker} actors, {options.Locks} locks, lease {options.LeaseTimeout.TotalSeconds:F0} s, PostgreSQL fsync {(options.Durable ? "on" : "off")}";
+        $"seed {options.Seed}, {options.Duration.TotalSeconds:F0} s of faults, {options.Silos} silos, {options.Workers} workers x {options.ActorsPerWorker} actors, {options.Locks} locks, lease {options.LeaseTimeout.TotalSeconds:F0} s, PostgreSQL fsync {(options.Durable ? "on" : "off")}, network faults {(cluster.Lab is null ? "off" : "on")}";
 
     private string Arguments() => string.Create(
         CultureInfo.InvariantCulture,
-        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}{(options.Durable ? "" : " --no-fsync")}");
+        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}{(options.Durable ? "" : " --no-fsync")}{(options.Network ? "" : " --no-netns")}");
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
 

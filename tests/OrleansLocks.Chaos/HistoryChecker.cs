@@ -202,7 +202,7 @@ internal sealed partial class HistoryChecker(
         var staleViews = holds.Select(h => (h.Lock, From: h.Granted, To: h.LeaseAtMostUntil(_leaseMs)))
             .GroupBy(b => b.Lock)
             .ToDictionary(g => g.Key, g => g.ToList());
-        var twoActivations = faults.Where(f => f.Kind == "pause-silo").Select(f => (From: f.Start, To: f.End + _leaseMs)).ToList();
+        var twoActivations = faults.Where(f => f.Kind == "pause-silo" || Network.NetworkFaults.MayLeaveTwoActivations(f.Kind)).Select(f => (From: f.Start, To: f.End + _leaseMs)).ToList();
         var byLingerer = 0;
         var byStaleView = 0;
         foreach (var n in nulls)

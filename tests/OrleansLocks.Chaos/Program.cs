@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OrleansLocks.Chaos;
+using OrleansLocks.Chaos.Network;
 
 // dotnet run --project tests/OrleansLocks.Chaos -c Release -- --seed 42 --duration 600
 // (the same program runs as a worker process: "worker --name ...").
@@ -20,7 +21,19 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
     return 2;
 }
 
+// With network faults, the run happens inside a network lab that this process builds and removes.
+var lab = options.Network ? LabSupervisor.Attached() : null;
+if (options.Network && lab is null)
+{
+    if (await LabSupervisor.TryRunAsync(args) is { } exitCode)
+    {
+        return exitCode;
+    }
+
+    options = options with { Network = false };
+}
+
 var events = new ConcurrentQueue<ChaosEvent>();
-await using var cluster = await ChaosCluster.StartAsync(options, events);
+await using var cluster = await ChaosCluster.StartAsync(options, events, lab);
 var run = new ChaosRun(options, cluster, events);
 return await run.RunAsync();

@@ -23,6 +23,8 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly int _port;
     private readonly bool _durable;
     private readonly int _maxConnections;
+    private string _listenAddress = "127.0.0.1";
+    private IReadOnlyList<string>? _launcher;
     private int _databases;
 
     private PostgresServer(string connectionString, string? binDir, string? dataDir, string? socketDir, int port, bool durable, int maxConnections = 300)
@@ -55,7 +57,9 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <param name="durable">Default durability (fsync on) when true; fsync off (faster, loses data on a power cut) when false.</param>
     /// <param name="own">Start a server of our own even when <c>ORLEANSLOCKS_TEST_POSTGRES</c> names one.</param>
     /// <param name="maxConnections">PostgreSQL's <c>max_connections</c>.</param>
-    public static async Task<PostgresServer> StartAsync(bool durable, bool own = false, int maxConnections = 300)
+    /// <param name="listenAddress">The address it listens on (loopback unless given, e.g. a network namespace's own).</param>
+    /// <param name="launcher">A command to start it under (such as nsenter into a network namespace), if any.</param>
+    public static async Task<PostgresServer> StartAsync(bool durable, bool own = false, int maxConnections = 300, string? listenAddress = null, IReadOnlyList<string>? launcher = null)
     {
         var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
         if (!own && !string.IsNullOrWhiteSpace(external))
@@ -77,13 +81,17 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunPostgresToolAsync(asRoot, Path.Combine(binDir, "initdb"), ["-D", dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], TimeSpan.FromSeconds(60));
             var port = FreePort.Next();
             var server = new PostgresServer(
-                $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=5;Command Timeout=15",
+                $"Host={listenAddress ?? "127.0.0.1"};Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=5;Command Timeout=15",
                 binDir,
                 dataDir,
                 root,
                 port,
                 durable,
-                maxConnections);
+                maxConnections)
+            {
+                _listenAddress = listenAddress ?? "127.0.0.1",
+                _launcher = launcher,
+            };
             await server.StartServerAsync();
             AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopQuietly();
             return server;
@@ -233,11 +241,20 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private async Task StartServerAsync()
     {
-        var options = $"-p {_port} -k {_socketDir} -c listen_addresses=127.0.0.1 -c max_connections={_maxConnections}" + (_durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        var options = $"-p {_port} -k {_socketDir} -c listen_addresses={_listenAddress} -c max_connections={_maxConnections}" + (_durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        string[] start = ["-D", _dataDir!, "-l", Path.Combine(_socketDir!, "server.log"), "-o", options, "-w", "-t", "60", "start"];
+        if (_launcher is { Count: > 0 })
+        {
+            // pg_ctl's postmaster keeps the launcher's namespace; stop and crash reach it by signal from anywhere.
+            string[] asUser = Environment.UserName == "root" ? ["runuser", "-u", "postgres", "--"] : [];
+            await ProcessRunner.RunAsync(_launcher[0], [.. _launcher.Skip(1), .. asUser, Path.Combine(_binDir!, "pg_ctl"), .. start], TimeSpan.FromSeconds(90));
+            return;
+        }
+
         await RunPostgresToolAsync(
             Environment.UserName == "root",
             Path.Combine(_binDir!, "pg_ctl"),
-            ["-D", _dataDir!, "-l", Path.Combine(_socketDir!, "server.log"), "-o", options, "-w", "-t", "60", "start"],
+            start,
             TimeSpan.FromSeconds(90));
     }
 

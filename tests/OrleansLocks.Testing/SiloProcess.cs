@@ -37,9 +37,11 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    /// <param name="environment">The silo's settings.</param>
+    /// <param name="launcher">A command to run <c>dotnet</c> under (such as nsenter into a network namespace), if any.</param>
+    public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -47,6 +49,11 @@ public sealed class SiloProcess : IAsyncDisposable
             // Not the build output: the host must find its appsettings*.json wherever it is started from.
             WorkingDirectory = Path.GetTempPath(),
         };
+        foreach (var argument in launcher is { Count: > 0 } ? [.. launcher.Skip(1), "dotnet"] : Array.Empty<string>())
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.ArgumentList.Add(SiloAssemblyPath());
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__Console__FormatterName"] = "simple";
