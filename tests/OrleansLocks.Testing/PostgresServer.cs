@@ -79,6 +79,12 @@ public sealed class PostgresServer : IAsyncDisposable
             }
 
             await RunPostgresToolAsync(asRoot, Path.Combine(binDir, "initdb"), ["-D", dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], TimeSpan.FromSeconds(60));
+            if (listenAddress is not null)
+            {
+                // initdb trusts loopback only; a server on a network namespace's address trusts its own subnet.
+                await File.AppendAllTextAsync(Path.Combine(dataDir, "pg_hba.conf"), "host all all samenet trust\n");
+            }
+
             var port = FreePort.Next();
             var server = new PostgresServer(
                 $"Host={listenAddress ?? "127.0.0.1"};Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=5;Command Timeout=15",

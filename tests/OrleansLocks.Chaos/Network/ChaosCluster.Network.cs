@@ -1,3 +1,4 @@
+using Npgsql;
 using OrleansLocks.Chaos.Network;
 using OrleansLocks.Testing;
 
@@ -26,6 +27,16 @@ internal sealed partial class ChaosCluster
 
         await StartSiloAsync(index);
         return true;
+    }
+
+    /// <summary>Whether the membership table has declared the running incarnation of silo <paramref name="index"/> dead (Orleans' status 6).</summary>
+    public async Task<bool> DeclaredDeadAsync(int index)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+        await using var command = dataSource.CreateCommand("SELECT Status FROM OrleansMembershipTable WHERE Address = $1 AND Port = $2 ORDER BY Generation DESC LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = await SiloAddressAsync(index) });
+        command.Parameters.Add(new NpgsqlParameter { Value = _ports[index].SiloPort });
+        return await command.ExecuteScalarAsync() is int status && status == 6;
     }
 
     private static async Task<PostgresServer> StartPostgresAsync(ChaosOptions options, NetworkLab? lab)

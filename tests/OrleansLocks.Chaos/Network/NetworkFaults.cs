@@ -130,17 +130,35 @@ internal sealed class NetworkFaults(
     }
 
     /// <summary>
-    /// A silo declared dead while cut off stops itself once it reads so in the membership table; the
-    /// fault's target gets a few seconds to do so, and any silo that has stopped is started again.
+    /// A silo declared dead while cut off stops itself once it learns so; the fault's target, when the
+    /// membership table says it was declared dead, gets 20 s to do so (then it is killed, a zombie)
+    /// and is started again. Any other silo found stopped is started again too.
     /// </summary>
     private async Task RestartDeclaredDeadAsync(int? target)
     {
+        if (target is { } t && cluster.Silos[t] is not null)
+        {
+            if (!await cluster.DeclaredDeadAsync(t))
+            {
+                Console.WriteLine($"  note: silo{t} was not declared dead during the fault");
+            }
+            else if (await cluster.RestartIfExitedAsync(t, TimeSpan.FromSeconds(20)))
+            {
+                Console.WriteLine($"  note: silo{t} was declared dead during the fault and stopped itself; it was started again");
+            }
+            else
+            {
+                await cluster.KillSiloAsync(t);
+                await cluster.StartSiloAsync(t);
+                Console.WriteLine($"  note: silo{t} was declared dead during the fault and still ran 20 s after it healed; it was killed and started again");
+            }
+        }
+
         for (var i = 0; i < cluster.Silos.Count; i++)
         {
-            var wait = i == target ? TimeSpan.FromSeconds(10) : TimeSpan.Zero;
-            if (await cluster.RestartIfExitedAsync(i, wait))
+            if (await cluster.RestartIfExitedAsync(i, TimeSpan.FromMilliseconds(100)))
             {
-                Console.WriteLine($"  note: silo{i} stopped after the network fault (declared dead); it was started again");
+                Console.WriteLine($"  note: silo{i} had stopped by the end of the network fault; it was started again");
             }
         }
     }
