@@ -53,6 +53,9 @@ internal sealed class ChaosCluster : IAsyncDisposable
 
     public ILockProvider Locks => _client!.Services.GetRequiredService<ILockProvider>();
 
+    /// <summary>The controller's Orleans client, for management and admin grains.</summary>
+    public IClusterClient Client => _client!.Services.GetRequiredService<IClusterClient>();
+
     public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events)
     {
         var postgres = await PostgresServer.StartAsync(durable: options.Durable, own: true);
