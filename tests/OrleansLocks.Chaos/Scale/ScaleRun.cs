@@ -24,6 +24,12 @@ internal sealed class ScaleRun(ScaleOptions options, ChaosCluster cluster, List<
         Line();
         Line($"3 silos on PostgreSQL (fsync on, the default store with group commit), {clients.Count} client processes, lease {options.LeaseTimeout.TotalSeconds:F0} s renewed every {options.RenewalInterval.TotalSeconds:F0} s.");
         Line();
+        // Warm up first (connections, JIT, pools), so that the memory measured from here on is the locks'.
+        await Task.WhenAll(clients.Select(async (c, i) =>
+        {
+            await c.RunAsync($"acquire x {i * 250} {(i + 1) * 250}", TimeSpan.FromMinutes(5));
+            await c.RunAsync("release x", TimeSpan.FromMinutes(5));
+        }));
         var memoryAtStart = SiloMemory();
         var held = await AcquireAsync();
         var stored = await ReadRowsAsync();
@@ -42,7 +48,7 @@ internal sealed class ScaleRun(ScaleOptions options, ChaosCluster cluster, List<
         await cluster.KillSiloAsync(victim);
         var answers = await CheckAllAsync(killAt, held, placement.Where(p => p.Value == victim).Select(p => p.Key).ToHashSet());
         var memoryAfter = SiloMemory();
-        Line("| silo | locks hosted before the kill | RSS at start | RSS before the kill | RSS after (its locks moved in) |");
+        Line("| silo | locks hosted before the kill | RSS at start (warmed up) | RSS before the kill | RSS after (its locks moved in) |");
         Line("|---|---|---|---|---|");
         foreach (var (silo, count) in perSilo.OrderBy(p => p.Key))
         {
