@@ -21,6 +21,9 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>The operating system's id of the client process.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The waiters' event lines ("g|r|d|x tag ..."), as they came.</summary>
     public ConcurrentQueue<string> Events { get; } = new();
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace OrleansLocks.Chaos.Scale;
 
@@ -23,6 +25,11 @@ internal static class ScaleProgram
         var clusterOptions = new ChaosOptions { Silos = 3, Workers = 0, LeaseTimeout = options.LeaseTimeout, RenewalInterval = options.RenewalInterval };
         await using var cluster = await ChaosCluster.StartAsync(clusterOptions, new ConcurrentQueue<ChaosEvent>());
         var clients = new List<ScaleClientProcess>();
+
+        // Ctrl+C or SIGTERM ends the run at once: the silos and clients go with it (PostgreSQL is
+        // stopped by its own exit handler), so that nothing is left running.
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => KillAll(cluster, clients));
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => KillAll(cluster, clients));
         try
         {
             for (var i = 0; i < options.Clients; i++)
@@ -39,6 +46,22 @@ internal static class ScaleProgram
             foreach (var client in clients)
             {
                 await client.DisposeAsync();
+            }
+        }
+    }
+
+    private static void KillAll(ChaosCluster cluster, List<ScaleClientProcess> clients)
+    {
+        foreach (var id in cluster.Silos.OfType<OrleansLocks.Testing.SiloProcess>().Select(s => s.ProcessId).Concat(clients.Select(c => c.ProcessId)))
+        {
+            try
+            {
+                using var process = Process.GetProcessById(id);
+                process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // Gone already.
             }
         }
     }
