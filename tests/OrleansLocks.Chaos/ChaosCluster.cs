@@ -53,6 +53,9 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
 
     public ILockProvider Locks => _client!.Services.GetRequiredService<ILockProvider>();
 
+    /// <summary>The controller's Orleans client, for management and admin grains.</summary>
+    public IClusterClient Client => _client!.Services.GetRequiredService<IClusterClient>();
+
     public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events, Network.NetworkLab? lab = null)
     {
         var postgres = await StartPostgresAsync(options, lab);

@@ -9,6 +9,12 @@ if (args.Length > 0 && args[0] == "worker")
     return await Worker.RunAsync(args);
 }
 
+// dotnet run --project tests/OrleansLocks.Chaos -c Release -- scale [--locks 100000] (see Scale/ScaleOptions.cs).
+if (args.Length > 0 && args[0] is "scale" or "scale-client")
+{
+    return args[0] == "scale" ? await OrleansLocks.Chaos.Scale.ScaleProgram.RunAsync(args[1..]) : await OrleansLocks.Chaos.Scale.ScaleHolder.RunAsync(args);
+}
+
 ChaosOptions options;
 try
 {
