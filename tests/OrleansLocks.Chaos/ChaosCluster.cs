@@ -35,7 +35,11 @@ internal sealed class ChaosCluster : IAsyncDisposable
         GuardedConnectionString = guardedConnectionString;
         _events = events;
         _logDir = Directory.CreateTempSubdirectory("orleanslocks-chaos-").FullName;
+        Clocks = Clock.SiloClocks.Create();
     }
+
+    /// <summary>Each silo's wall clock (libfaketime), shifted by the clock-skew fault.</summary>
+    public Clock.SiloClocks Clocks { get; }
 
     public PostgresServer Postgres { get; }
 
@@ -105,6 +109,11 @@ internal sealed class ChaosCluster : IAsyncDisposable
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
+        foreach (var (name, value) in Clocks.EnvironmentFor(index))
+        {
+            environment[name] = value;
+        }
+
         Silos[index] = await SiloProcess.StartAsync(environment);
     }
 
@@ -310,6 +319,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         }
 
         await Postgres.DisposeAsync();
+        Clocks.Dispose();
     }
 
     private async Task<IHost> StartControllerClientAsync()
