@@ -57,6 +57,9 @@ internal sealed class ChaosCluster : IAsyncDisposable
 
     public ILockProvider Locks => _client!.Services.GetRequiredService<ILockProvider>();
 
+    /// <summary>The controller's grain factory, for asking the cluster where activations are.</summary>
+    public IGrainFactory Grains => _client!.Services.GetRequiredService<IClusterClient>();
+
     public static async Task<ChaosCluster> StartAsync(ChaosOptions options, ConcurrentQueue<ChaosEvent> events)
     {
         var postgres = await PostgresServer.StartAsync(durable: options.Durable, own: true);

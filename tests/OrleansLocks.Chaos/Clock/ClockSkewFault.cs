@@ -29,7 +29,12 @@ internal sealed class ClockSkewFault(ChaosOptions options, ChaosCluster cluster,
     {
         var start = Now();
         var live = Enumerable.Range(0, cluster.Silos.Count).Where(i => cluster.Silos[i] is not null).ToList();
-        var skewed = live[random.Next(live.Count)];
+
+        // The silo hosting the most locks is skewed, and the one hosting the most of the rest is
+        // killed: its locks come back on the others, some on the skewed one.
+        var hosted = await LocksPerSiloAsync();
+        var byLocks = live.OrderByDescending(i => hosted.GetValueOrDefault(i)).ThenBy(_ => random.Next()).ToList();
+        var skewed = byLocks[0];
         var size = options.ClockSkewBeyond ?? ChaosClient.ClockSkewAllowance * (0.2 + (0.4 * random.NextDouble()));
         var offset = random.Next(2) == 0 ? size : -size;
         var lease = options.LeaseTimeout;
@@ -39,11 +44,11 @@ internal sealed class ClockSkewFault(ChaosOptions options, ChaosCluster cluster,
 
         // Move activations: kill -9 another silo, so that its locks come back on the others, the
         // skewed one among them, carrying leases stamped on a right clock.
-        var others = live.Where(i => i != skewed && cluster.Silos[i] is not null).ToList();
+        var others = byLocks.Skip(1).Where(i => cluster.Silos[i] is not null).ToList();
         string moved = "none";
         if (others.Count > 0)
         {
-            var victim = others[random.Next(others.Count)];
+            var victim = others[0];
             moved = $"silo{victim}";
             await cluster.KillSiloAsync(victim);
             await Task.Delay(random.Next(1000, 3000));
@@ -57,8 +62,32 @@ internal sealed class ClockSkewFault(ChaosOptions options, ChaosCluster cluster,
         await Task.Delay(SiloClocks.Propagation + lease + size);
         var end = Now();
         Skews.Add(new ClockSkew($"silo{skewed}", offset, start, end));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  note: clock-skew set silo{skewed}'s clock {(offset > TimeSpan.Zero ? "ahead" : "behind")} by {size.TotalMilliseconds:F0} ms (allowance {ChaosClient.ClockSkewAllowance.TotalMilliseconds:F0} ms) and killed {moved} meanwhile"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  note: clock-skew set silo{skewed}'s clock {(offset > TimeSpan.Zero ? "ahead" : "behind")} by {size.TotalMilliseconds:F0} ms (allowance {ChaosClient.ClockSkewAllowance.TotalMilliseconds:F0} ms) while it hosted {hosted.GetValueOrDefault(skewed)} of {options.Locks} locks, and killed {moved} meanwhile"));
         return $"silo{skewed}";
+    }
+
+    /// <summary>How many of the workload's locks each silo hosts now, by the cluster's own (eventually consistent) directory.</summary>
+    private async Task<Dictionary<int, int>> LocksPerSiloAsync()
+    {
+        var management = cluster.Grains.GetGrain<IManagementGrain>(0);
+        var hosted = new Dictionary<int, int>();
+        for (var i = 0; i < options.Locks; i++)
+        {
+            try
+            {
+                var grain = cluster.Grains.GetGrain<ILockGrain>(LockId.Create("chaos", $"k{i}").ToGrainKey());
+                if (await management.GetActivationAddress(grain) is { } silo && cluster.SiloIndexOfPort(silo.Endpoint.Port) is { } index)
+                {
+                    hosted[index] = hosted.GetValueOrDefault(index) + 1;
+                }
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            {
+                // Not knowing where one lock is only makes the choice of silo less telling.
+            }
+        }
+
+        return hosted;
     }
 
     private static long Now() => TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();

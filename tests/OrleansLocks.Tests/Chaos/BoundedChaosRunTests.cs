@@ -41,7 +41,7 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         output.WriteLine(console);
         var summary = await File.ReadAllTextAsync(report);
         Assert.Contains("Violations: 0", summary, StringComparison.Ordinal);
-        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client" })
+        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client", "clock-skew" })
         {
             Assert.Matches($@"\| {kind} \| [1-9]", summary);
         }
@@ -54,6 +54,9 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         Assert.Matches(@"pg-crash at [0-9.]+ s: recovered rows checked against [1-9]", summary);
         Assert.Matches(@"\| waiting acquire granted \| [1-9]", summary);
         Assert.Matches(@"\| try-acquire granted \| [1-9]", summary);
+
+        // The clock-skew fault stays below the clients' allowance here: no two holders may believe at once.
+        Assert.Contains("| two holders believed at once, as a clock skew beyond the allowance predicts | 0 |", summary, StringComparison.Ordinal);
     }
 
     private static string ChaosAssemblyPath() => BuiltProgram.PathOf("tests/OrleansLocks.Chaos", "OrleansLocks.Chaos.dll");
