@@ -73,16 +73,25 @@ internal sealed class ChaosCluster : IAsyncDisposable
             cluster.Silos.Add(null);
         }
 
-        // Start the silos one by one: the first creates the cluster's membership rows.
-        for (var i = 0; i < options.Silos; i++)
+        try
         {
-            await cluster.StartSiloAsync(i);
-        }
+            // Start the silos one by one: the first creates the cluster's membership rows.
+            for (var i = 0; i < options.Silos; i++)
+            {
+                await cluster.StartSiloAsync(i);
+            }
 
-        cluster._client = await cluster.StartControllerClientAsync();
-        for (var i = 0; i < options.Workers; i++)
+            cluster._client = await cluster.StartControllerClientAsync();
+            for (var i = 0; i < options.Workers; i++)
+            {
+                await cluster.StartWorkerAsync();
+            }
+        }
+        catch
         {
-            await cluster.StartWorkerAsync();
+            // A start that failed (a silo too slow on a loaded machine) leaves nothing running behind.
+            await cluster.DisposeAsync();
+            throw;
         }
 
         return cluster;
