@@ -26,11 +26,13 @@ internal sealed partial class HistoryChecker
     /// <summary>
     /// How far two silo-stamped times around [<paramref name="from"/>, <paramref name="to"/>] may be
     /// from the real order: the largest skew whose stamps may still be compared then (the fault, and a
-    /// lease plus the skew after it, when leases it stamped run out).
+    /// lease after it, when leases it stamped run out), widened by the skew itself on both sides, as a
+    /// stamp made during the fault can read up to that much before its start or after its end.
     /// </summary>
     private long ClockSlack(long from, long to) =>
-        ClockSkews.Where(s => s.Start <= to && from <= s.End + _leaseMs + (long)s.Offset.Duration().TotalMilliseconds)
-            .Select(s => (long)s.Offset.Duration().TotalMilliseconds)
+        ClockSkews.Select(s => (Skew: s, Ms: (long)s.Offset.Duration().TotalMilliseconds))
+            .Where(s => s.Skew.Start - s.Ms <= Math.Max(from, to) && Math.Min(from, to) <= s.Skew.End + _leaseMs + s.Ms)
+            .Select(s => s.Ms)
             .DefaultIfEmpty(0)
             .Max();
 
