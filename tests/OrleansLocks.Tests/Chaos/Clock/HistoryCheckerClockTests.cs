@@ -66,6 +66,9 @@ public sealed class HistoryCheckerClockTests
 
         Assert.Contains(Check(history, []).Violations, v => v.Contains("two holders", StringComparison.Ordinal));
         Assert.Empty(Check(history, [new ClockSkew("silo2", TimeSpan.FromMilliseconds(-700), 3000, 20_000)]).Violations);
+
+        // Also when the skew was set only just before that grant: the stamp reads before the fault began.
+        Assert.Empty(Check(history, [new ClockSkew("silo2", TimeSpan.FromMilliseconds(-700), 4900, 20_000)]).Violations);
     }
 
     private static HistoryChecker Check(ChaosEvent[] events, ClockSkew[] skews)
