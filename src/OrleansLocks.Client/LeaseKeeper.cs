@@ -22,6 +22,10 @@ internal sealed partial class LeaseKeeper : IHeldLease
     private readonly ILogger _logger;
     private readonly Action<LeaseKeeper> _onEnded;
     private readonly TimeSpan _renewalInterval;
+
+    // Taken off every lease: a silo clock ahead by less than this cannot end the lease before this
+    // handle does (LockClientOptions.ClockSkewAllowance, cut to a third of a shorter granted lease).
+    private readonly TimeSpan _skewAllowance;
     private readonly CancellationTokenSource _lost = new();
     private readonly ITimer _renewalTimer;
     private readonly ITimer _deadlineTimer;
@@ -45,6 +49,7 @@ internal sealed partial class LeaseKeeper : IHeldLease
         LockLease lease,
         long sentAt,
         TimeSpan renewalInterval,
+        TimeSpan clockSkewAllowance,
         TimeProvider time,
         TransientFaultPolicy retry,
         LockClientInstruments instruments,
@@ -62,10 +67,11 @@ internal sealed partial class LeaseKeeper : IHeldLease
         _logger = logger;
         _onEnded = onEnded;
 
-        // Renew at least three times per lease, whatever the configured interval says, so one
-        // slow renewal never costs the lease.
-        _renewalInterval = TimeSpan.FromTicks(Math.Min(renewalInterval.Ticks, lease.Duration.Ticks / 3));
-        _deadline = After(sentAt, lease.Duration);
+        // Renew at least three times per lease as this handle counts it (the allowance taken off),
+        // whatever the configured interval says, so one slow renewal never costs the lease.
+        _skewAllowance = clockSkewAllowance;
+        _renewalInterval = TimeSpan.FromTicks(Math.Min(renewalInterval.Ticks, LocalLease(lease.Duration).Ticks / 3));
+        _deadline = After(sentAt, LocalLease(lease.Duration));
 
         // Created stopped: Start runs them once the keeper is registered, so that a deadline already
         // past on arrival (a grant answered late in a long wait call) finds everything in place.
@@ -97,8 +103,19 @@ internal sealed partial class LeaseKeeper : IHeldLease
     /// <summary>Whether the lease ended lost (refused or past its deadline), as <see cref="HeldLocks"/> learns when it ends.</summary>
     public bool EndedLost => Volatile.Read(ref _state) == Lost;
 
-    public Task<bool> IsStillValidAsync(CancellationToken cancellationToken) =>
-        _retry.RunAsync("check", Id, () => _grain.IsStillValid(Lease.Token), cancellationToken);
+    /// <summary>
+    /// Asks the lock, unless this handle already counts its lease as lost or past its own deadline:
+    /// then the answer is false without a call, whatever a silo with a slower clock would say.
+    /// </summary>
+    public Task<bool> IsStillValidAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _state) == Lost || _time.GetTimestamp() >= Volatile.Read(ref _deadline))
+        {
+            return Task.FromResult(false);
+        }
+
+        return _retry.RunAsync("check", Id, () => _grain.IsStillValid(Lease.Token), cancellationToken);
+    }
 
     /// <summary>Stops renewing and releases the lock. Idempotent: only the first call talks to the grain.</summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken)
@@ -207,7 +224,7 @@ internal sealed partial class LeaseKeeper : IHeldLease
                 }
 
                 Volatile.Write(ref _lease, renewed);
-                _deadline = After(sentAt, renewed.Duration);
+                _deadline = After(sentAt, LocalLease(renewed.Duration));
                 _deadlineTimer.Change(Due(_deadline), Timeout.InfiniteTimeSpan);
             }
         }
@@ -279,6 +296,10 @@ internal sealed partial class LeaseKeeper : IHeldLease
 
         _onEnded(this);
     }
+
+    /// <summary>How long this handle counts a granted lease: the lease less the clock-skew allowance (at most a third of it).</summary>
+    private TimeSpan LocalLease(TimeSpan duration) =>
+        duration - TimeSpan.FromTicks(Math.Min(_skewAllowance.Ticks, duration.Ticks / 3));
 
     private long After(long timestamp, TimeSpan duration) =>
         timestamp + (long)(duration.TotalSeconds * _time.TimestampFrequency);

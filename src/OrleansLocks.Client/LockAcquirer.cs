@@ -98,7 +98,7 @@ internal sealed class LockAcquirer(
 
     private LockHandle NewHandle(LockRequest request, ILeaseGrain grain, LockLease granted, long grantedNoEarlierThan)
     {
-        var keeper = new LeaseKeeper(request.Id, request.Kind, grain, granted, grantedNoEarlierThan, lease.RenewalInterval, time, retry, instruments, logger, held.Remove);
+        var keeper = new LeaseKeeper(request.Id, request.Kind, grain, granted, grantedNoEarlierThan, lease.RenewalInterval, options.ClockSkewAllowance, time, retry, instruments, logger, held.Remove);
         held.Add(keeper);
         keeper.Start();
         Log.Acquired(logger, request.Id, granted.FencingToken);

@@ -40,4 +40,19 @@ public sealed class LockClientOptions
     /// </summary>
     /// <value>The default is 2 seconds, well inside the silo's 10-second waiter timeout.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How far the silos' wall clocks may disagree (with each other, or a silo's clock with itself after
+    /// a jump) without two processes believing they hold a lock at once. A handle counts its lease as
+    /// lost this much before <c>sentAt + lease</c> (on this process's monotonic clock), which is how
+    /// early a silo whose clock is ahead by less than this can end the lease and grant the lock again.
+    /// Renewals are paced to the shortened lease. From zero to a third of
+    /// <see cref="LockLeaseOptions.LeaseTimeout"/>; a silo granting a shorter lease than configured
+    /// has the allowance cut to a third of that lease.
+    /// </summary>
+    /// <value>
+    /// The default is 1 second: far above what NTP keeps between machines (milliseconds), and small
+    /// beside the default 2-minute lease and 30-second renewal.
+    /// </value>
+    public TimeSpan ClockSkewAllowance { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -12,9 +12,15 @@ internal static class ChaosClient
     /// </summary>
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The clients' <c>ClockSkewAllowance</c>: a handle gives its lease up this much early, so a silo
+    /// clock off by less cannot make two holders. The clock-skew fault and the checker use the same value.
+    /// </summary>
+    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(1);
+
     public static IClientBuilder Configure(IClientBuilder client, string connectionString, string owner, TimeSpan lease, TimeSpan renewal) => client
         .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("chaos", "chaos"))
         .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout)
         .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", connectionString))
-        .AddOrleansLocks(o => o.Owner = owner, o => (o.LeaseTimeout, o.RenewalInterval) = (lease, renewal));
+        .AddOrleansLocks(o => (o.Owner, o.ClockSkewAllowance) = (owner, ClockSkewAllowance), o => (o.LeaseTimeout, o.RenewalInterval) = (lease, renewal));
 }

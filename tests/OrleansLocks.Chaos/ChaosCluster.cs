@@ -35,7 +35,11 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
         GuardedConnectionString = guardedConnectionString;
         _events = events;
         _logDir = Directory.CreateTempSubdirectory("orleanslocks-chaos-").FullName;
+        Clocks = Clock.SiloClocks.Create();
     }
+
+    /// <summary>Each silo's wall clock (libfaketime), shifted by the clock-skew fault.</summary>
+    public Clock.SiloClocks Clocks { get; }
 
     public PostgresServer Postgres { get; }
 
@@ -69,16 +73,25 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
             cluster.Silos.Add(null);
         }
 
-        // Start the silos one by one: the first creates the cluster's membership rows.
-        for (var i = 0; i < options.Silos; i++)
+        try
         {
-            await cluster.StartSiloAsync(i);
-        }
+            // Start the silos one by one: the first creates the cluster's membership rows.
+            for (var i = 0; i < options.Silos; i++)
+            {
+                await cluster.StartSiloAsync(i);
+            }
 
-        cluster._client = await cluster.StartControllerClientAsync();
-        for (var i = 0; i < options.Workers; i++)
+            cluster._client = await cluster.StartControllerClientAsync();
+            for (var i = 0; i < options.Workers; i++)
+            {
+                await cluster.StartWorkerAsync();
+            }
+        }
+        catch
         {
-            await cluster.StartWorkerAsync();
+            // A start that failed (a silo too slow on a loaded machine) leaves nothing running behind.
+            await cluster.DisposeAsync();
+            throw;
         }
 
         return cluster;
@@ -108,6 +121,11 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
+        foreach (var (name, value) in Clocks.EnvironmentFor(index))
+        {
+            environment[name] = value;
+        }
+
         Silos[index] = await SiloProcess.StartAsync(environment, SiloLauncher(index));
     }
 
@@ -314,6 +332,7 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
         }
 
         await Postgres.DisposeAsync();
+        Clocks.Dispose();
     }
 
     private async Task<IHost> StartControllerClientAsync()

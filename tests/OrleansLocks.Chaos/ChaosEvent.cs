@@ -53,6 +53,12 @@ internal sealed record ChaosEvent
     /// <summary>For end: when the worker stopped using the resource.</summary>
     public long? UsedUntil { get; init; }
 
+    /// <summary>
+    /// For end: the last moment the holder looked and its <c>HandleLostToken</c> was not cancelled,
+    /// so it believed it held the lock until at least then (the clock-skew rules compare beliefs).
+    /// </summary>
+    public long? HeldSeen { get; init; }
+
     /// <summary>For wait-timeout: the timeout the wait was given, in milliseconds.</summary>
     public long? Timeout { get; init; }
 

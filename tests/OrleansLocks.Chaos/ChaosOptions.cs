@@ -45,6 +45,12 @@ internal sealed record ChaosOptions
     /// </summary>
     public bool Network { get; init; } = true;
 
+    /// <summary>
+    /// Set: the clock-skew fault shifts a silo's clock by this much, beyond the clients' allowance, and
+    /// the checker reports what the clock assumption predicts. Unset: the skew stays below the allowance.
+    /// </summary>
+    public TimeSpan? ClockSkewBeyond { get; init; }
+
     /// <summary>Where to write the markdown report, if anywhere.</summary>
     public string? Report { get; init; }
 
@@ -63,6 +69,8 @@ internal sealed record ChaosOptions
           --lease S             lease timeout in seconds (default 6; renewal is a third)
           --no-fsync            run PostgreSQL with fsync off (faster; a pg-crash may then lose commits)
           --no-netns            no network namespaces and no network faults (all processes on loopback)
+          --clock-skew-beyond S clock-skew faults shift a silo's clock by S seconds, beyond the clients'
+                                1 s allowance (default: below it, a fifth to three fifths of it)
           --report PATH         also write the summary as markdown to PATH
           --history PATH        also write every history event to PATH (JSON lines)
         """;
@@ -87,6 +95,7 @@ internal sealed record ChaosOptions
                 "--lease" => WithLease(options, Seconds()),
                 "--no-fsync" => options with { Durable = false },
                 "--no-netns" => options with { Network = false },
+                "--clock-skew-beyond" => options with { ClockSkewBeyond = Seconds() },
                 "--report" => options with { Report = Next() },
                 "--history" => options with { History = Next() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
@@ -96,6 +105,11 @@ internal sealed record ChaosOptions
         if (options.Silos < 2 || options.Workers < 2 || options.Locks < 1 || options.ActorsPerWorker < 1 || options.Duration <= TimeSpan.Zero)
         {
             throw new ArgumentException("The run needs at least 2 silos (one is killed at a time), 2 workers, 1 lock, 1 actor and a positive duration.");
+        }
+
+        if (options.ClockSkewBeyond is { } beyond && beyond <= ChaosClient.ClockSkewAllowance)
+        {
+            throw new ArgumentException($"--clock-skew-beyond must be more than the clients' clock-skew allowance ({ChaosClient.ClockSkewAllowance.TotalSeconds} s); below it, leave it out (was {beyond.TotalSeconds} s).");
         }
 
         return options;

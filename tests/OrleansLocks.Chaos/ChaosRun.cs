@@ -13,7 +13,7 @@ namespace OrleansLocks.Chaos;
 /// </summary>
 internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, ConcurrentQueue<ChaosEvent> events)
 {
-    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client"];
+    private static readonly string[] FaultKinds = ["kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client", "clock-skew"];
 
     private readonly Random _random = new(options.Seed);
     private readonly List<Fault> _faults = [];
@@ -22,6 +22,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     private readonly List<string> _runViolations = [];
     private readonly List<CrashSnapshot> _crashes = [];
     private readonly NpgsqlDataSource _guarded = NpgsqlDataSource.Create(cluster.GuardedConnectionString);
+    private readonly Clock.ClockSkewFault _clockSkew = new(options, cluster, new Random(options.Seed + 1));
     private int _probeCount;
     private Network.NetworkFaults? _network;
 
@@ -60,7 +61,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
 
         var guardedWrites = await GuardedResource.ReadAllAsync(cluster.GuardedConnectionString);
         await _guarded.DisposeAsync();
-        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout, options.PollInterval, _crashes, guardedWrites);
+        var checker = new HistoryChecker(events.ToList(), _faults, _kills, options.LeaseTimeout, options.WaiterTimeout, options.PollInterval, _crashes, guardedWrites) { ClockSkews = _clockSkew.Skews };
         checker.Check();
         var violations = _runViolations.Concat(checker.Violations).ToList();
         var summary = Summarize(checker, violations, started, Now() - started);
@@ -160,6 +161,9 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 return crash;
             case "pause-client":
                 target = await PauseHolderAsync();
+                break;
+            case "clock-skew":
+                target = await _clockSkew.InjectAsync();
                 break;
             case var _ when _network is not null && Network.NetworkFaults.Kinds.Contains(kind):
                 target = await _network.InjectAsync(kind);
@@ -386,6 +390,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         text.AppendLine(CultureInfo.InvariantCulture, $"| fenced writes not made (database unreachable) | {all.Count(e => e.Kind == "write-failed")} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| stale writes accepted (violations) | {checker.StaleWritesAccepted} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| acknowledged state lost in pg-crash (violations) | {checker.AcknowledgedLostInCrash} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| two holders believed at once, as a clock skew beyond the allowance predicts | {checker.PredictedByClock.Count} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| probes by the controller | {all.Count(e => e.Kind == "grant" && e.Worker == "probe")} |");
         foreach (var error in all.Where(e => e.Kind == "error" && e.Worker != "probe").GroupBy(e => e.Error!.Split(':')[0]).OrderByDescending(g => g.Count()))
         {
@@ -430,7 +435,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
 
     private string Arguments() => string.Create(
         CultureInfo.InvariantCulture,
-        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}{(options.Durable ? "" : " --no-fsync")}{(options.Network ? "" : " --no-netns")}");
+        $"--seed {options.Seed} --duration {options.Duration.TotalSeconds} --silos {options.Silos} --workers {options.Workers} --actors {options.ActorsPerWorker} --locks {options.Locks} --fault-interval {options.FaultInterval.TotalSeconds} --lease {options.LeaseTimeout.TotalSeconds}{(options.Durable ? "" : " --no-fsync")}{(options.Network ? "" : " --no-netns")}{(options.ClockSkewBeyond is { } beyond ? $" --clock-skew-beyond {beyond.TotalSeconds}" : "")}");
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("F1", CultureInfo.InvariantCulture);
 

@@ -62,6 +62,7 @@ internal sealed partial class HistoryChecker(
         Holds.AddRange(holds);
 
         CheckFencingAndExclusion(holds);
+        CheckBeliefs();
         CheckNullsWereHeld(holds, inFlight, waits, nulls);
         CheckNothingHung();
         CheckDeadHoldersFreed(holds, inFlight);
@@ -168,12 +169,14 @@ internal sealed partial class HistoryChecker(
                     continue;
                 }
 
-                if (next.Granted + Slack < previous.Granted)
+                // Grant and expiry times are the deciding silos' clocks: a skewed one shifts them.
+                var clock = ClockSlack(previous.Granted, next.Granted);
+                if (next.Granted + Slack + clock < previous.Granted)
                 {
                     Violations.Add($"{next.Lock}: fencing token {next.Fencing} ({next.Worker}) was granted at {next.Granted}, before the smaller token {previous.Fencing} ({previous.Worker}) at {previous.Granted}.");
                 }
 
-                if (next.Granted + Slack < previous.ValidAtLeastUntil)
+                if (next.Granted + Slack + clock < previous.ValidAtLeastUntil)
                 {
                     Violations.Add($"{next.Lock}: two holders: {next.Worker} (fencing {next.Fencing}) was granted at {next.Granted}, while {previous.Worker}'s grant (fencing {previous.Fencing}) was valid until at least {previous.ValidAtLeastUntil}.");
                 }
@@ -209,7 +212,7 @@ internal sealed partial class HistoryChecker(
         {
             bool Overlaps(Dictionary<string, List<(string Lock, long From, long To)>> spans) =>
                 spans.TryGetValue(n.Lock!, out var intervals)
-                && intervals.Any(b => b.From <= n.At + Slack && b.To + Slack >= n.Sent!.Value);
+                && intervals.Any(b => b.From <= n.At + Slack + ClockSlack(n.Sent!.Value, n.At) && b.To + Slack + ClockSlack(n.Sent!.Value, n.At) >= n.Sent!.Value);
             if (Overlaps(busy))
             {
                 if (!Overlaps(strictBusy))

@@ -147,8 +147,16 @@ internal static class Worker
         var holdMs = random.Next(10) == 0 ? random.Next((int)lease.TotalMilliseconds / 2, (int)lease.TotalMilliseconds * 2) : random.Next(5, 400);
         var until = Now() + holdMs;
         var lost = handle.HandleLostToken;
+        long? heldSeen = null;
         while (Now() < until && !lost.IsCancellationRequested)
         {
+            // Read the time first: the lease was not yet lost at that moment if it is not now.
+            var looked = Now();
+            if (!lost.IsCancellationRequested)
+            {
+                heldSeen = looked;
+            }
+
             await FencedWriteAsync(handle, worker, actor);
             try
             {
@@ -200,6 +208,7 @@ internal static class Worker
             ReleaseSent = releaseSent,
             ReleaseAcked = releaseAcked,
             UsedUntil = usedUntil,
+            HeldSeen = heldSeen,
             Expires = handle.ExpiresAt.ToUnixTimeMilliseconds(),
         });
     }

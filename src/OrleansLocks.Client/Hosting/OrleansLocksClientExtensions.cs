@@ -42,6 +42,7 @@ public static class OrleansLocksClientExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddValidatedOptions<LockClientOptions, LockClientOptionsValidator>(LockClientOptions.SectionName, configureClient);
         services.AddValidatedOptions<LockLeaseOptions, LockLeaseOptionsValidator>(LockLeaseOptions.SectionName, configureLease);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LockClientOptions>, ClockSkewAgainstLeaseValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
         // The meter comes from the host's IMeterFactory (Orleans registers one too; this is idempotent).

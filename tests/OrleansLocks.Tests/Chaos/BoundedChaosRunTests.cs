@@ -41,7 +41,7 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         output.WriteLine(console);
         var summary = await File.ReadAllTextAsync(report);
         Assert.Contains("Violations: 0", summary, StringComparison.Ordinal);
-        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client", "partition-silo", "silo-db-cut", "client-cut", "one-way-loss" })
+        foreach (var kind in new[] { "kill-silo", "stop-silo", "pause-silo", "kill-client", "pg-restart", "pg-outage", "pg-crash", "pause-client", "partition-silo", "silo-db-cut", "client-cut", "one-way-loss", "clock-skew" })
         {
             Assert.Matches($@"\| {kind} \| [1-9]", summary);
         }
@@ -58,6 +58,9 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
         // Every process ran in a network namespace of its own (CI runs as root), so the partitions (a silo from
         // the others, a silo from PostgreSQL, a client from its gateways) and the one-way loss were real.
         Assert.Contains("network faults on", summary, StringComparison.Ordinal);
+
+        // The clock-skew fault stays below the clients' allowance here: no two holders may believe at once.
+        Assert.Contains("| two holders believed at once, as a clock skew beyond the allowance predicts | 0 |", summary, StringComparison.Ordinal);
     }
 
     private static string ChaosAssemblyPath() => BuiltProgram.PathOf("tests/OrleansLocks.Chaos", "OrleansLocks.Chaos.dll");
