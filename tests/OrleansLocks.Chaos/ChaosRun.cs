@@ -376,6 +376,8 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         text.AppendLine();
         text.AppendLine("| operations | count |");
         text.AppendLine("|---|---|");
+        var operations = all.Count(e => e.Kind == "start" && e.Worker != "probe") + all.Count(e => e.Kind == "end" && e.Reason == "released" && e.Worker != "probe");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| lock operations (tries, waits and releases) | {operations} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| try-acquire granted | {Count("grant", "try")} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| try-acquire answered held (null) | {Count("null", "try")} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| waiting acquire granted | {Count("grant", "wait")} |");

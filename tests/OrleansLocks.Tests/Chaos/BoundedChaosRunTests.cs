@@ -29,7 +29,7 @@ public sealed class BoundedChaosRunTests(ITestOutputHelper output)
             console = await ProcessRunner.RunAsync(
                 "dotnet",
                 [ChaosAssemblyPath(), "--seed", "42", "--duration", "60", "--fault-interval", "7", "--report", report],
-                TimeSpan.FromMinutes(10));
+                TimeSpan.FromMinutes(20));
         }
         catch (InvalidOperationException ex)
         {
