@@ -108,10 +108,6 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
             ["Orleans__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
             ["Orleans__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
             ["Orleans__AdvertisedIP"] = await SiloAddressAsync(index),
-
-            // Declare a killed silo dead in seconds rather than the default tens of seconds.
-            ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
-            ["Orleans__Membership__NumMissedProbesLimit"] = "2",
             ["OrleansLocks__Lease__LeaseTimeout"] = _options.LeaseTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["OrleansLocks__Lease__RenewalInterval"] = _options.RenewalInterval.ToString("c", CultureInfo.InvariantCulture),
             ["OrleansLocks__Wait__WaiterTimeout"] = _options.WaiterTimeout.ToString("c", CultureInfo.InvariantCulture),
@@ -121,6 +117,13 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
+        if (_options.FastFailureDetection)
+        {
+            // Declare a killed silo dead in seconds rather than the default tens of seconds.
+            environment["Orleans__Membership__ProbeTimeout"] = "00:00:01";
+            environment["Orleans__Membership__NumMissedProbesLimit"] = "2";
+        }
+
         foreach (var (name, value) in Clocks.EnvironmentFor(index))
         {
             environment[name] = value;
@@ -146,7 +149,9 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
         Silos[index] = null;
         try
         {
-            await silo.InterruptAsync();
+            // SIGTERM, not SIGINT: a chaos program started in the background (`cmd &`) passes SIGINT on as
+            // ignored, and the silo would never stop.
+            await silo.TerminateAsync();
         }
         finally
         {
@@ -204,7 +209,6 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
         info.Environment["CHAOS_GUARDED"] = GuardedConnectionString;
         var process = new Process { StartInfo = info };
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var log = new StreamWriter(Path.Combine(_logDir, $"{name}.log")) { AutoFlush = true };
         process.OutputDataReceived += (_, e) =>
         {
             if (ChaosEvent.TryParse(e.Data) is { } ev)
@@ -216,16 +220,7 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
                 }
             }
         };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (log)
-                {
-                    log.WriteLine(e.Data);
-                }
-            }
-        };
+        ChildProcessLog.WriteErrorsTo(process, Path.Combine(_logDir, $"{name}.log"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -272,13 +267,13 @@ internal sealed partial class ChaosCluster : IAsyncDisposable
         return rows;
     }
 
-    /// <summary>Stops every worker as its host would (SIGINT: it releases what it holds) and waits for it to exit.</summary>
+    /// <summary>Stops every worker as a service manager would (SIGTERM: it releases what it holds) and waits for it to exit.</summary>
     public async Task<List<string>> StopWorkersAsync()
     {
         var stuck = new List<string>();
         foreach (var (name, process) in _workers)
         {
-            await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            await ProcessRunner.RunAsync("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
         }
 
         foreach (var (name, process) in _workers)

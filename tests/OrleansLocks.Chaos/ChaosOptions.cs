@@ -39,6 +39,13 @@ internal sealed record ChaosOptions
     public bool Durable { get; init; } = true;
 
     /// <summary>
+    /// Silos declare a dead peer in seconds (1 s probe timeout, 2 missed probes) so that faults play out
+    /// within a run. The scale run keeps Orleans' defaults instead: with 100,000 locks reactivating on a
+    /// 2-core machine, probes that slow answer 1 s late and a live silo would be declared dead too.
+    /// </summary>
+    public bool FastFailureDetection { get; init; } = true;
+
+    /// <summary>
     /// Each process in a network namespace of its own, with the network fault kinds (partitions, a
     /// client cut from its gateways, one-way loss). Off with <c>--no-netns</c>, or by itself when the
     /// namespaces cannot be made (not root, no <c>ip netns</c>).

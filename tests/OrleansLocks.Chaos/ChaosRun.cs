@@ -53,7 +53,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         await Task.WhenAll(_probes);
         foreach (var stuck in await cluster.StopWorkersAsync())
         {
-            _runViolations.Add($"Worker {stuck} did not stop within 45 s of SIGINT.");
+            _runViolations.Add($"Worker {stuck} did not stop within 45 s of SIGTERM.");
         }
 
         // Every lock must be free again (the killed clients' leases have run out by now or soon).

@@ -13,8 +13,8 @@ namespace OrleansLocks.Chaos;
 /// <summary>
 /// A client process of the chaos run: several actors acquire (try and waiting), hold while writing
 /// to the guarded resource, renew, and release random locks, and report every step as a
-/// <see cref="ChaosEvent"/> line on standard output. It runs until it is stopped (SIGINT, which
-/// releases what it holds) or killed.
+/// <see cref="ChaosEvent"/> line on standard output. It runs until it is stopped (SIGTERM or SIGINT,
+/// which release what it holds) or killed.
 /// </summary>
 internal static class Worker
 {

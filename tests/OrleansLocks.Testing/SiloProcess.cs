@@ -91,9 +91,18 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Ctrl+C: SIGINT, then wait for a clean exit.</summary>
-    public async Task<int> InterruptAsync()
+    public Task<int> InterruptAsync() => StopBySignalAsync("-INT");
+
+    /// <summary>
+    /// A service manager's stop (systemd, Kubernetes): SIGTERM, then wait for a clean exit. Unlike SIGINT it
+    /// works whatever started the test: a program started in the background of a non-interactive shell
+    /// (<c>cmd &amp;</c>) passes SIGINT as ignored to every process it starts, silos included.
+    /// </summary>
+    public Task<int> TerminateAsync() => StopBySignalAsync("-TERM");
+
+    private async Task<int> StopBySignalAsync(string signal)
     {
-        await ProcessRunner.RunAsync("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        await ProcessRunner.RunAsync("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;

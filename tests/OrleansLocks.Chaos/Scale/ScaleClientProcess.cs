@@ -52,18 +52,8 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
         info.Environment["CHAOS_CONNECTION"] = connectionString;
         var process = new Process { StartInfo = info };
         var client = new ScaleClientProcess(name, process);
-        var log = new StreamWriter(Path.Combine(logDir, $"{name}.log")) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => client.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (log)
-                {
-                    log.WriteLine(e.Data);
-                }
-            }
-        };
+        ChildProcessLog.WriteErrorsTo(process, Path.Combine(logDir, $"{name}.log"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

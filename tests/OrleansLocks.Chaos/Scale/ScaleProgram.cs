@@ -21,8 +21,9 @@ internal static class ScaleProgram
             return 2;
         }
 
-        // The chaos run's cluster with no chaos workers: PostgreSQL with fsync on, 3 Silo processes.
-        var clusterOptions = new ChaosOptions { Silos = 3, Workers = 0, LeaseTimeout = options.LeaseTimeout, RenewalInterval = options.RenewalInterval };
+        // The chaos run's cluster with no chaos workers: PostgreSQL with fsync on, 3 Silo processes, and
+        // Orleans' own failure detection (a kill is detected later, but a slow live silo is not killed too).
+        var clusterOptions = new ChaosOptions { Silos = 3, Workers = 0, LeaseTimeout = options.LeaseTimeout, RenewalInterval = options.RenewalInterval, FastFailureDetection = false };
         await using var cluster = await ChaosCluster.StartAsync(clusterOptions, new ConcurrentQueue<ChaosEvent>());
         var clients = new List<ScaleClientProcess>();
 
