@@ -71,7 +71,7 @@ internal static class ScaleHolder
         {
             var summary = verb switch
             {
-                "acquire" => await AcquireAsync(locks, id, args[0], int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture)),
+                "acquire" => await AcquireAsync(locks, id, args[0], int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), lease),
                 "check" => await CheckAsync(id, long.Parse(args[0], CultureInfo.InvariantCulture), File.ReadAllLines(args[1])),
                 "snapshot" => TakeSnapshot(),
                 "renewals" => Renewals(id, lease, renewal),
@@ -86,31 +86,59 @@ internal static class ScaleHolder
         }
     }
 
-    /// <summary>Takes keys prefix+from..prefix+(to-1), each with one try-acquire (they are free): "h key fencing" per lock held.</summary>
-    private static async Task<string> AcquireAsync(ILockProvider locks, string id, string prefix, int from, int to)
+    /// <summary>
+    /// Takes keys prefix+from..prefix+(to-1), each with a try-acquire (they are free): "h key fencing" per
+    /// lock held. A call that fails (storage error, timeout) is retried: it may have been granted with its
+    /// answer lost, so a retry that then answers "held" ("orphaned") is retried until that unanswered grant's
+    /// lease has passed. Only a "held" answer with no failed call before it is counted in nulls.
+    /// </summary>
+    private static async Task<string> AcquireAsync(ILockProvider locks, string id, string prefix, int from, int to, TimeSpan lease)
     {
-        long nulls = 0, errors = 0;
+        long nulls = 0, errors = 0, orphaned = 0, gaveUp = 0;
+        var kinds = new ConcurrentDictionary<string, (int Count, string Sample)>();
         await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
         {
             var key = prefix + i.ToString(CultureInfo.InvariantCulture);
-            try
+            var failedBefore = false;
+            var deadline = Now() + (long)(lease.TotalMilliseconds * 2) + 120_000;
+            while (true)
             {
-                if (await locks.TryAcquireAsync(LockName, key) is { } handle)
+                try
                 {
-                    Handles[key] = handle;
-                    Emit($"{id} h {key} {handle.FencingToken}");
+                    if (await locks.TryAcquireAsync(LockName, key) is { } handle)
+                    {
+                        Handles[key] = handle;
+                        Emit($"{id} h {key} {handle.FencingToken}");
+                        return;
+                    }
+
+                    if (!failedBefore)
+                    {
+                        Interlocked.Increment(ref nulls);
+                        return;
+                    }
+
+                    Interlocked.Increment(ref orphaned);
                 }
-                else
+                catch (Exception ex) when (ex is LockStorageException or OrleansException or TimeoutException or OperationCanceledException)
                 {
-                    Interlocked.Increment(ref nulls);
+                    // OperationCanceledException: Orleans expires a message whose grain could not be placed in time.
+                    failedBefore = true;
+                    Interlocked.Increment(ref errors);
+                    kinds.AddOrUpdate(ex.GetType().Name, _ => (1, ex.Message.ReplaceLineEndings(" ")), (_, k) => (k.Count + 1, k.Sample));
                 }
-            }
-            catch (Exception ex) when (ex is LockStorageException or OrleansException or TimeoutException)
-            {
-                Interlocked.Increment(ref errors);
+
+                if (Now() > deadline)
+                {
+                    Interlocked.Increment(ref gaveUp);
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(2));
             }
         });
-        return $"nulls={nulls} errors={errors}";
+        var why = string.Join(", ", kinds.Select(k => $"{k.Key} x{k.Value.Count}: {k.Value.Sample[..Math.Min(200, k.Value.Sample.Length)]}"));
+        return $"nulls={nulls} errors={errors} orphaned-retries={orphaned} gave-up={gaveUp}{(why.Length > 0 ? $" ({why})" : "")}";
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ internal sealed class ScaleRun(ScaleOptions options, ChaosCluster cluster, List<
                 held[parts[1]] = (clients[i], long.Parse(parts[2], CultureInfo.InvariantCulture));
             }
 
-            // Every key is new, so a try answered "held" means two holders or a lost grant.
+            // Every key is new, so a try answered "held" (with no failed call before it) means two holders or a lost grant.
             if (Field(results[i].Summary, "nulls") > 0)
             {
                 _violations.Add($"{clients[i].Name}: a try-acquire of a free lock answered held ({results[i].Summary})");
