@@ -39,6 +39,38 @@ public sealed class SiloHostProcessTests
         Assert.Equal(0, await silo.InterruptAsync());
     }
 
+    /// <summary>
+    /// A service manager stops the silo with SIGTERM, and that must work however the silo was started: a
+    /// program started in the background of a non-interactive shell (<c>cmd &amp;</c>) inherits SIGINT as
+    /// ignored, so Ctrl+C's signal never reaches it (this stalled the chaos program's graceful stops).
+    /// </summary>
+    [Fact]
+    public async Task StartedWithSigintIgnored_TheSiloIgnoresCtrlC_ButStopsCleanlyOnSigterm()
+    {
+        var clusterId = "term-" + Guid.NewGuid().ToString("N");
+        await using var silo = await SiloProcess.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["Orleans__ClusterId"] = clusterId,
+                ["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            launcher: ["sh", "-c", "trap '' INT; exec \"$0\" \"$@\""]);
+
+        using (var client = await StartClientAsync(c => c.UseLocalhostClustering(silo.GatewayPort, "orleanslocks", clusterId), "term-client"))
+        {
+            var locks = client.Services.GetRequiredService<ILockProvider>();
+            await using var handle = await locks.TryAcquireAsync("purge_room", "!term:example.org");
+            Assert.NotNull(handle);
+            await client.StopAsync();
+        }
+
+        await ProcessRunner.RunAsync("kill", ["-INT", silo.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        Assert.False(await silo.ExitsWithinAsync(TimeSpan.FromSeconds(5)), "The silo stopped on SIGINT although the shell that started it ignored SIGINT.");
+        Assert.Equal(0, await silo.TerminateAsync());
+        Assert.Contains("Application is shutting down", silo.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TwoSilosOnPostgres_ApplyTheSchema_ClusterThroughTheDatabase_AndServeLocks()
     {
