@@ -89,6 +89,13 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         RETURNING Version
         """;
 
+    /// <summary>The most row reads in flight at once (fewer when the pool is smaller: it also serves the batches).</summary>
+    private const int MaxConcurrentReads = 16;
+
+    /// <summary>How long a read waits for one of those slots before it fails as a storage error.</summary>
+    private static readonly TimeSpan ReadSlotWait = TimeSpan.FromSeconds(30);
+
+    private readonly SemaphoreSlim _readSlots;
     private readonly NpgsqlDataSource _dataSource;
     private readonly int _maxBatchSize;
     private readonly int _maxConcurrentBatches;
@@ -114,6 +121,8 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentBatches, 1);
         _maxConcurrentBatches = maxConcurrentBatches;
         _dataSource = NpgsqlDataSource.Create(connectionString);
+        var poolSize = new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize;
+        _readSlots = new SemaphoreSlim(Math.Clamp(poolSize - maxConcurrentBatches, 1, MaxConcurrentReads));
         ServiceId = serviceId;
         _maxBatchSize = maxBatchSize;
         _logger = logger;
@@ -137,6 +146,26 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
 
     /// <summary>Reads one row: its payload (null when cleared) and version, or (null, null) when there is no row.</summary>
     public async Task<(byte[]? Payload, int? Version)> ReadAsync(LockRowKey row)
+    {
+        // A silo loss reactivates its locks all at once on the survivors, each reading its row: tens of
+        // thousands of reads. Unbounded, they exhaust the connection pool, fail after its timeout and are
+        // retried by their callers, which keeps the silo saturated. Bounded, they wait their turn here.
+        if (!await _readSlots.WaitAsync(ReadSlotWait, _abort.Token))
+        {
+            throw new TimeoutException($"No read slot came free within {ReadSlotWait.TotalSeconds:F0} s (every slot held by a read in flight); the row was not read.");
+        }
+
+        try
+        {
+            return await ReadRowAsync(row);
+        }
+        finally
+        {
+            _readSlots.Release();
+        }
+    }
+
+    private async Task<(byte[]? Payload, int? Version)> ReadRowAsync(LockRowKey row)
     {
         await using var command = _dataSource.CreateCommand(ReadSql);
         AddRowKey(command, row);

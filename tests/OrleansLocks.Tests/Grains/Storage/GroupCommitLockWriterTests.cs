@@ -308,6 +308,39 @@ public sealed class GroupCommitLockWriterTests
         Assert.Null(await writer.WriteAsync(row, null, Payload("recreated")));
     }
 
+    /// <summary>
+    /// A silo loss reactivates thousands of locks at once, each reading its row. Reads beyond what the
+    /// connection pool holds must wait their turn in the writer, not fail at the pool's timeout (which
+    /// turned a silo loss at 100,000 locks into a storm of failed reads and retries).
+    /// </summary>
+    [Fact]
+    public async Task ManyReadsAtOnce_BeyondThePoolAndPastItsTimeout_WaitTheirTurn_AndAllSucceed()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        var smallPool = new NpgsqlConnectionStringBuilder(database) { MaxPoolSize = 4, Timeout = 1 }.ConnectionString;
+        await using var writer = new GroupCommitLockWriter(OrleansLocksSiloBuilderExtensions.TunedForLocks(smallPool), serviceId, 256, NullLogger.Instance);
+        var rows = Enumerable.Range(0, 100).Select(i => Row(serviceId, $"burst:{i}")).ToArray();
+        await SeedAsync(writer, rows.Take(50)); // half stored, half never written
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var reads = rows.Select(row => ReadAsync(writer, row)).ToArray();
+        await WaitUntilBlockedAsync(database);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // past the pool's 1 s timeout: an unbounded read would have failed by now
+        Assert.DoesNotContain(reads, r => r.IsFaulted);
+        await transaction.RollbackAsync();
+
+        var results = await Task.WhenAll(reads);
+        Assert.All(results.Take(50), r => Assert.Equal((Text("seed"), 1), r));
+        Assert.All(results.Skip(50), r => Assert.Equal((null, null), r));
+    }
+
     private static byte[] Payload(string text) => Encoding.UTF8.GetBytes(Text(text));
 
     private static string Text(string token) => $"{{\"token\":\"{token}\"}}";
