@@ -160,7 +160,12 @@ public sealed class GroupCommitLockWriterTests
     public async Task ABatchThatLosesADeadlock_IsRolledBackAndSentAgain_AndTakesEffect()
     {
         var (database, serviceId) = await NewDatabaseAsync();
-        await using var writer = NewWriter(database, serviceId);
+
+        // PostgreSQL looks for a cycle once per wait, deadlock_timeout after the wait began, and the
+        // first to look finds it and aborts itself. The batch waits first; with 5 s it looks after
+        // the other transaction has closed the cycle however slow a loaded machine is between the
+        // two, and the other transaction looks only after 60 s, so the batch is the one aborted.
+        await using var writer = NewWriter(new NpgsqlConnectionStringBuilder(database) { Options = "-c deadlock_timeout=5s" }.ConnectionString, serviceId);
         var (early, late) = TwoRowsInWriteOrder(serviceId, "deadlock");
         var gate = Row(serviceId, "deadlock:gate");
         await SeedAsync(writer, [early, late, gate]);
@@ -171,14 +176,14 @@ public sealed class GroupCommitLockWriterTests
         {
             var gateWrite = writer.WriteAsync(gate, 1, Payload("g"));
             await WaitUntilBlockedAsync(database);
-            await using var hold = await RowHold.TakeAsync(database, late);
+            await using var hold = await RowHold.TakeAsync(database, late, deadlockTimeout: "60s");
             var writes = new[] { writer.WriteAsync(late, 1, Payload("l")), writer.WriteAsync(early, 1, Payload("e")) };
             await gateHold.ReleaseAsync();
             Assert.Equal(2, await gateWrite);
 
             // Another transaction holds the row the batch locks second; the batch locks the first,
             // then waits. The other transaction then asks for the first row: a cycle, which
-            // PostgreSQL breaks by aborting the batch (it waited longest, so its deadlock check runs first).
+            // PostgreSQL breaks by aborting the batch (its deadlock check runs first, see above).
             await WaitUntilBlockedAsync(database);
             await hold.LockAlsoAsync(early);
             await hold.ReleaseAsync();
@@ -427,9 +432,9 @@ public sealed class GroupCommitLockWriterTests
         private RowHold(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
             (_connection, _transaction) = (connection, transaction);
 
-        public static async Task<RowHold> TakeAsync(string database, LockRowKey row)
+        public static async Task<RowHold> TakeAsync(string database, LockRowKey row, string? deadlockTimeout = null)
         {
-            var connection = new NpgsqlConnection(database);
+            var connection = new NpgsqlConnection(deadlockTimeout is null ? database : new NpgsqlConnectionStringBuilder(database) { Options = $"-c deadlock_timeout={deadlockTimeout}" }.ConnectionString);
             await connection.OpenAsync();
             var hold = new RowHold(connection, await connection.BeginTransactionAsync());
             await hold.LockAlsoAsync(row);
