@@ -34,7 +34,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         Console.WriteLine($"Process logs: {cluster.LogDirectory}");
 
         // Every kind of fault once, in a seeded order, then seeded random kinds until the time is up.
-        _network = cluster.Lab is { } lab ? new Network.NetworkFaults(cluster, lab, _random, HeldBy, (l, why) => ProbeAsync(l, why, fencedWrite: true), options.LeaseTimeout) : null;
+        _network = cluster.Lab is { } lab ? new Network.NetworkFaults(cluster, lab, _random, w => [.. HeldBy(w).Values.Distinct()], (l, why) => ProbeAsync(l, why, fencedWrite: true), options.LeaseTimeout) : null;
         string[] kinds = _network is null ? FaultKinds : [.. FaultKinds, .. Network.NetworkFaults.Kinds];
         var plan = kinds.OrderBy(_ => _random.Next()).ToList();
         var deadline = started + (long)options.Duration.TotalMilliseconds;
@@ -179,10 +179,14 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     /// SIGSTOP of a worker that holds a lock, kept until the controller has acquired each lock it
     /// held (so past its lease) and written through the fence with the newer token; then SIGCONT.
     /// The woken holder's next write carries the older token and must be refused by PostgreSQL.
+    /// A holder frozen after its last write has no next write (it only releases); then another
+    /// holder is paused, until one shows the refusal (at most 4 pauses).
     /// </summary>
     private async Task<string> PauseHolderAsync()
     {
-        for (var attempt = 0; attempt < 20; attempt++)
+        var pauses = 0;
+        string? last = null;
+        for (var attempt = 0; attempt < 20 && pauses < 4; attempt++)
         {
             foreach (var worker in cluster.LiveWorkers.OrderBy(_ => _random.Next()).ToList())
             {
@@ -193,13 +197,22 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 var held = HeldBy(worker);
                 if (held.Count > 0)
                 {
-                    foreach (var lockName in held)
+                    var refusedBefore = RefusedWrites(worker);
+                    foreach (var lockName in held.Values.Distinct())
                     {
                         await ProbeAsync(lockName, $"while {worker} was paused", fencedWrite: true);
                     }
 
                     await cluster.ResumeWorkerAsync(worker);
-                    return worker;
+                    pauses++;
+                    last = worker;
+                    if (await WokenHolderRefusedAsync(worker, held.Keys, refusedBefore))
+                    {
+                        return worker;
+                    }
+
+                    Console.WriteLine($"  note: pause-client: {worker} had made its last write before it froze, so it had none to be refused; pausing a holder again");
+                    break;
                 }
 
                 await cluster.ResumeWorkerAsync(worker);
@@ -208,9 +221,43 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
             await Task.Delay(200);
         }
 
-        Console.WriteLine("  note: pause-client found no worker holding a lock in 20 tries; nothing was paused");
-        return "none";
+        if (last is null)
+        {
+            Console.WriteLine("  note: pause-client found no worker holding a lock in 20 tries; nothing was paused");
+        }
+
+        return last ?? "none";
     }
+
+    /// <summary>
+    /// Whether the woken worker's next fenced write was refused as stale, waiting until it is or
+    /// until each actor that held a lock when it froze has finished that hold.
+    /// </summary>
+    private async Task<bool> WokenHolderRefusedAsync(string worker, IEnumerable<int> actors, int refusedBefore)
+    {
+        var holding = actors.ToHashSet();
+        var ended = events.Count(e => e.Worker == worker && e.Kind == "end" && holding.Contains(e.Actor));
+        var deadline = Now() + (long)(options.LeaseTimeout * 2).TotalMilliseconds + 10_000;
+        while (Now() < deadline)
+        {
+            if (RefusedWrites(worker) > refusedBefore)
+            {
+                return true;
+            }
+
+            if (events.Count(e => e.Worker == worker && e.Kind == "end" && holding.Contains(e.Actor)) >= ended + holding.Count)
+            {
+                // Each hold ended: a refused write would have been reported before its end.
+                return RefusedWrites(worker) > refusedBefore;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
+    private int RefusedWrites(string worker) => events.Count(e => e.Worker == worker && e.Kind == "write-refused");
 
     /// <summary>Whether some worker's acknowledged grant or renewal (not yet being released) runs past <paramref name="until"/>.</summary>
     private bool LeaseRunningPast(long until)
@@ -231,8 +278,8 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
         return expires.Values.Any(t => t > until);
     }
 
-    /// <summary>The locks a worker holds by its own reports and has not begun to release.</summary>
-    private List<string> HeldBy(string worker)
+    /// <summary>The locks a worker holds by its own reports and has not begun to release, by actor.</summary>
+    private Dictionary<int, string> HeldBy(string worker)
     {
         var holding = new Dictionary<int, string>();
         foreach (var e in events.Where(e => e.Worker == worker))
@@ -247,7 +294,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
             }
         }
 
-        return [.. holding.Values.Distinct()];
+        return holding;
     }
 
     /// <summary>The controller's fenced write with its own grant (recorded as the workers' are).</summary>
