@@ -196,12 +196,22 @@ internal sealed partial class LeaseKeeper : IHeldLease
         {
             var sentAt = _time.GetTimestamp();
             var renewed = await _retry.RunAsync("renew", Id, () => _grain.Renew(Lease.Token), CancellationToken.None).ConfigureAwait(false);
-            LockClientInstruments.EndLeaseCall(span, renewed is null ? "lost" : "renewed");
             if (renewed is null)
             {
+                // Refused after this handle was released (the release reached the lock first, e.g.
+                // while this renewal was being retried): that is the release, not a lost lease.
+                if (Volatile.Read(ref _state) == Released)
+                {
+                    LockClientInstruments.EndLeaseCall(span, "released");
+                    return;
+                }
+
+                LockClientInstruments.EndLeaseCall(span, "lost");
                 MarkLost("the lock answered that this lease is no longer held", LostReason.Refused);
                 return;
             }
+
+            LockClientInstruments.EndLeaseCall(span, "renewed");
 
             lock (_gate)
             {

@@ -89,6 +89,28 @@ public sealed class ClientMetricsTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARenewalThatReachesTheLockAfterItsHandlesRelease_IsNotALostLease()
+    {
+        using var telemetry = new TelemetryRecorder(ClientHost);
+        var name = NewName();
+        var handle = await Locks.TryAcquireAsync(name, "k");
+
+        // The renewal falls due and is held before it is sent (as a retried renewal would be); the
+        // handle is released meanwhile, so the lock refuses the renewal when it arrives.
+        var renewal = _cluster.ClientCalls.HoldNext(handle!.Id, "Renew");
+        _cluster.ClientClock.Advance(R);
+        await renewal.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await handle.ReleaseAsync();
+        renewal.Send();
+
+        await Eventually.TrueAsync(() => RenewSpans(telemetry, name).Any(), "the renewal's span ended");
+        Assert.Equal("released", Assert.Single(RenewSpans(telemetry, name)).GetTagItem("orleanslocks.outcome"));
+        Assert.Empty(telemetry.Of("orleanslocks.lost", name));
+        Assert.Equal("released", Assert.Single(telemetry.Of("orleanslocks.hold.duration", name)).Tag("orleanslocks.hold.end"));
+        Assert.False(handle.HandleLostToken.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task AHandleCollectedWithoutRelease_IsCountedAsAbandoned()
     {
         using var telemetry = new TelemetryRecorder(ClientHost);
@@ -109,6 +131,9 @@ public sealed class ClientMetricsTests(MemoryClusterFixture fixture)
     }
 
     internal static string NewName() => "m" + Guid.NewGuid().ToString("N");
+
+    private static IEnumerable<System.Diagnostics.Activity> RenewSpans(TelemetryRecorder telemetry, string name) =>
+        telemetry.Spans.Where(s => s.OperationName == "orleanslocks.renew" && Equals(s.GetTagItem("orleanslocks.lock.name"), name));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private async Task AcquireAndDropAsync(string name) => Assert.NotNull(await Locks.TryAcquireAsync(name, "k"));

@@ -63,6 +63,9 @@ public sealed class LockCluster : IAsyncDisposable
     /// <summary>The calls that reached lock grains on this cluster's silos.</summary>
     public required GrainCallRecorder GrainCalls { get; init; }
 
+    /// <summary>Holds chosen calls of the cluster's client before they are sent.</summary>
+    public required ClientCallGate ClientCalls { get; init; }
+
     /// <summary>What the cluster's client logged (every client it started), for asserting on log records.</summary>
     public FakeLogCollector ClientLogs { get; }
 
@@ -98,6 +101,7 @@ public sealed class LockCluster : IAsyncDisposable
         var clientClock = new FakeTimeProvider(Epoch);
         var clientLogs = new FakeLogCollector();
         var calls = new GrainCallRecorder();
+        var clientCalls = new ClientCallGate();
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         if (serviceId is not null)
@@ -145,6 +149,7 @@ public sealed class LockCluster : IAsyncDisposable
         builder.ConfigureClient(client =>
         {
             client.AddOrleansLocks(configureLease: lease);
+            client.AddOutgoingGrainCallFilter(clientCalls);
             if (tracing)
             {
                 client.AddActivityPropagation();
@@ -156,7 +161,7 @@ public sealed class LockCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new LockCluster(cluster, siloClock, clientClock, clientLogs, connectionString, storage) { GrainCalls = calls };
+        return new LockCluster(cluster, siloClock, clientClock, clientLogs, connectionString, storage) { GrainCalls = calls, ClientCalls = clientCalls };
     }
 
     /// <summary>
