@@ -23,7 +23,16 @@ internal static class ScaleProgram
 
         // The chaos run's cluster with no chaos workers: PostgreSQL with fsync on, 3 Silo processes, and
         // Orleans' own failure detection (a kill is detected later, but a slow live silo is not killed too).
-        var clusterOptions = new ChaosOptions { Silos = 3, Workers = 0, LeaseTimeout = options.LeaseTimeout, RenewalInterval = options.RenewalInterval, FastFailureDetection = false };
+        var clusterOptions = new ChaosOptions
+        {
+            Silos = 3,
+            Workers = 0,
+            LeaseTimeout = options.LeaseTimeout,
+            RenewalInterval = options.RenewalInterval,
+            PollInterval = options.PollInterval,
+            WaiterTimeout = options.WaiterTimeout,
+            FastFailureDetection = false,
+        };
         await using var cluster = await ChaosCluster.StartAsync(clusterOptions, new ConcurrentQueue<ChaosEvent>());
         var clients = new List<ScaleClientProcess>();
 
