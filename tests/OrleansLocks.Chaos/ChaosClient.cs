@@ -18,10 +18,9 @@ internal static class ChaosClient
     /// </summary>
     public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(1);
 
-    /// <param name="responseTimeout">The Orleans response timeout, <see cref="ResponseTimeout"/> unless given: it must exceed the silos' wait PollInterval.</param>
-    public static IClientBuilder Configure(IClientBuilder client, string connectionString, string owner, TimeSpan lease, TimeSpan renewal, TimeSpan? responseTimeout = null) => client
+    public static IClientBuilder Configure(IClientBuilder client, string connectionString, string owner, TimeSpan lease, TimeSpan renewal) => client
         .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("chaos", "chaos"))
-        .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout ?? ResponseTimeout)
+        .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout)
         .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", connectionString))
         .AddOrleansLocks(o => (o.Owner, o.ClockSkewAllowance) = (owner, ClockSkewAllowance), o => (o.LeaseTimeout, o.RenewalInterval) = (lease, renewal));
 }

@@ -36,9 +36,7 @@ internal static class ScaleHolder
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-
-        // Orleans' default response timeout (30 s), above the silos' 15 s wait calls (ScaleOptions.PollInterval).
-        builder.UseOrleansClient(client => ChaosClient.Configure(client, connection, name, lease, renewal, responseTimeout: TimeSpan.FromSeconds(30)));
+        builder.UseOrleansClient(client => ChaosClient.Configure(client, connection, name, lease, renewal));
         using var host = builder.Build();
         await host.StartAsync();
         var locks = host.Services.GetRequiredService<ILockProvider>();

@@ -22,7 +22,7 @@ internal sealed class ScaleRun(ScaleOptions options, ChaosCluster cluster, List<
     {
         Line($"# Scale run: {options.Locks:N0} held locks, {options.Waiters:N0} waiters on {options.WaiterLocks:N0} locks");
         Line();
-        Line($"3 silos on PostgreSQL (fsync on, the default store with group commit), {clients.Count} client processes, lease {options.LeaseTimeout.TotalSeconds:F0} s renewed every {options.RenewalInterval.TotalSeconds:F0} s; wait calls open up to {options.PollInterval.TotalSeconds:F0} s, a waiter silent for {options.WaiterTimeout.TotalSeconds:F0} s leaves its line.");
+        Line($"3 silos on PostgreSQL (fsync on, the default store with group commit), {clients.Count} client processes, lease {options.LeaseTimeout.TotalSeconds:F0} s renewed every {options.RenewalInterval.TotalSeconds:F0} s; wait calls open up to {options.PollInterval.TotalSeconds:F0} s (clients give up on a call after 10 s), a waiter silent for {options.WaiterTimeout.TotalSeconds:F0} s leaves its line.");
         Line();
         // Warm up first (connections, JIT, pools), so that the memory measured from here on is the locks'.
         await Task.WhenAll(clients.Select(async (c, i) =>
