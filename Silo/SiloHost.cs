@@ -41,6 +41,12 @@ internal static class SiloHost
         {
             builder.WebHost.UseUrls(DefaultUrls);
         }
+        // A console that cannot keep up (a full pipe, a stalled log shipper) drops log lines rather
+        // than stop the silo: with the default (wait), every thread that logs waits once the queue
+        // is full, and at a silo loss under 100,000 locks Orleans' warning per expired message filled
+        // it within seconds and stalled both surviving silos.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite);
+
         var connectionString = configuration.GetConnectionString("OrleansLocks");
         if (string.IsNullOrWhiteSpace(connectionString))
         {

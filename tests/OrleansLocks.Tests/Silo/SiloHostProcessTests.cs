@@ -71,6 +71,82 @@ public sealed class SiloHostProcessTests
         Assert.Contains("Application is shutting down", silo.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A console nobody reads (a full pipe, a stalled log shipper) must not stop the lock service. At a
+    /// silo loss with 100,000 held locks, Orleans logged a warning per expired message, hundreds of
+    /// thousands a minute; the console logger's queue filled, every thread that logged waited for it,
+    /// and both surviving silos stalled. Here the silo logs at Trace into a pipe whose reader never reads.
+    /// </summary>
+    [Fact]
+    public async Task AConsoleThatIsNotRead_DoesNotStopTheSilo_ItDropsLogLinesInstead()
+    {
+        var http = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        var info = new System.Diagnostics.ProcessStartInfo("sh")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var argument in new[] { "-c", "dotnet \"$0\" 2>&1 | sleep 600", BuiltProgram.PathOf("Silo", "OrleansLocks.Silo.dll") })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_URLS"] = http.ToString();
+        foreach (var category in new[] { "Default", "Orleans", "Orleans.Hosting", "Microsoft.AspNetCore", "OrleansLocks.Silo" })
+        {
+            info.Environment[$"Logging__LogLevel__{category}"] = "Trace";
+        }
+
+        info.Environment["Orleans__ClusterId"] = "unread-" + Guid.NewGuid().ToString("N");
+        info.Environment["Orleans__SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["Orleans__GatewayPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var live = false;
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!live && waited.Elapsed < TimeSpan.FromSeconds(90))
+            {
+                try
+                {
+                    live = (await client.GetAsync(new Uri(http, "/health/live"))).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException)
+                {
+                }
+
+                if (!live)
+                {
+                    await Task.Delay(500);
+                }
+            }
+
+            Assert.True(live, "The silo did not answer /health/live within 90 s while its console was not read.");
+
+            // Every call logs at Trace: far more lines than the console logger's queue holds.
+            using var lockClient = await StartClientAsync(c => c.UseLocalhostClustering(int.Parse(info.Environment["Orleans__GatewayPort"]!, System.Globalization.CultureInfo.InvariantCulture), "orleanslocks", info.Environment["Orleans__ClusterId"]!), "unread-client");
+            var locks = lockClient.Services.GetRequiredService<ILockProvider>();
+            for (var i = 0; i < 300; i++)
+            {
+                await using var handle = await locks.TryAcquireAsync("purge_room", $"!unread{i}:example.org");
+                Assert.NotNull(handle);
+            }
+
+            Assert.True((await client.GetAsync(new Uri(http, "/health/live"))).IsSuccessStatusCode);
+            await lockClient.StopAsync();
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
     [Fact]
     public async Task TwoSilosOnPostgres_ApplyTheSchema_ClusterThroughTheDatabase_AndServeLocks()
     {
