@@ -32,13 +32,6 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     /// <summary>How often a batch that lost a deadlock is sent again before its writes fail.</summary>
     internal const int DeadlockAttempts = 3;
 
-    // $1..$6 are a row's key columns in the order AddRowKey adds them.
-    private const string ReadSql = """
-        SELECT PayloadBinary, Version FROM OrleansStorage
-         WHERE GrainIdHash = $1 AND GrainIdN0 = $2 AND GrainIdN1 = $3 AND GrainTypeHash = $4
-           AND GrainTypeString = $5 AND GrainIdExtensionString IS NOT DISTINCT FROM $6 AND ServiceId = $7
-        """;
-
     // $1..$8 are one array per column, one element per write, in the order the writes were sorted;
     // $9 is the service id. Updates return the ordinal of each write that took effect with its new
     // version; inserts return the key of each row they created (a first write always gets version 1).
@@ -89,13 +82,10 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         RETURNING Version
         """;
 
-    /// <summary>The most row reads in flight at once (fewer when the pool is smaller: it also serves the batches).</summary>
+    /// <summary>The most row read statements in flight at once (fewer when the pool is smaller: it also serves the batches).</summary>
     private const int MaxConcurrentReads = 16;
 
-    /// <summary>How long a read waits for one of those slots before it fails as a storage error.</summary>
-    private static readonly TimeSpan ReadSlotWait = TimeSpan.FromSeconds(30);
-
-    private readonly SemaphoreSlim _readSlots;
+    private readonly LockRowReader _reader;
     private readonly NpgsqlDataSource _dataSource;
     private readonly int _maxBatchSize;
     private readonly int _maxConcurrentBatches;
@@ -122,10 +112,10 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         _maxConcurrentBatches = maxConcurrentBatches;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         var poolSize = new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize;
-        _readSlots = new SemaphoreSlim(Math.Clamp(poolSize - maxConcurrentBatches, 1, MaxConcurrentReads));
         ServiceId = serviceId;
         _maxBatchSize = maxBatchSize;
         _logger = logger;
+        _reader = new LockRowReader(_dataSource, serviceId, Math.Clamp(poolSize - maxConcurrentBatches, 1, MaxConcurrentReads), maxBatchSize, _abort.Token);
         _flusher = Task.Run(FlushLoopAsync);
     }
 
@@ -144,42 +134,11 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     /// <summary>How many times a batch was sent again after losing a deadlock.</summary>
     public long DeadlockRetries => Interlocked.Read(ref _deadlockRetries);
 
+    /// <summary>The row reads (batched like the writes).</summary>
+    internal LockRowReader Reader => _reader;
+
     /// <summary>Reads one row: its payload (null when cleared) and version, or (null, null) when there is no row.</summary>
-    public async Task<(byte[]? Payload, int? Version)> ReadAsync(LockRowKey row)
-    {
-        // A silo loss reactivates its locks all at once on the survivors, each reading its row: tens of
-        // thousands of reads. Unbounded, they exhaust the connection pool, fail after its timeout and are
-        // retried by their callers, which keeps the silo saturated. Bounded, they wait their turn here.
-        if (!await _readSlots.WaitAsync(ReadSlotWait, _abort.Token))
-        {
-            throw new TimeoutException($"No read slot came free within {ReadSlotWait.TotalSeconds:F0} s (every slot held by a read in flight); the row was not read.");
-        }
-
-        try
-        {
-            return await ReadRowAsync(row);
-        }
-        finally
-        {
-            _readSlots.Release();
-        }
-    }
-
-    private async Task<(byte[]? Payload, int? Version)> ReadRowAsync(LockRowKey row)
-    {
-        await using var command = _dataSource.CreateCommand(ReadSql);
-        AddRowKey(command, row);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ServiceId });
-        await using var reader = await command.ExecuteReaderAsync(_abort.Token);
-        if (!await reader.ReadAsync(_abort.Token))
-        {
-            return (null, null);
-        }
-
-        var payload = reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0);
-        var version = reader.IsDBNull(1) ? (int?)null : reader.GetInt32(1);
-        return (payload, version);
-    }
+    public Task<(byte[]? Payload, int? Version)> ReadAsync(LockRowKey row) => _reader.ReadAsync(row);
 
     /// <summary>
     /// Queues a versioned write of <paramref name="row"/> and completes once its batch committed: with
@@ -208,19 +167,20 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
+        var stopped = Task.WhenAll(_flusher, _reader.StopAsync());
         await using (cancellationToken.Register(static abort => ((CancellationTokenSource)abort!).Cancel(), _abort))
         {
             try
             {
                 // Queued writes normally commit in milliseconds; a batch stuck on an unresponsive
                 // database must not hold the silo's shutdown, so after StopWait it is cancelled (its
-                // writes fail, unacknowledged, like any failed batch).
-                await _flusher.WaitAsync(StopWait, CancellationToken.None);
+                // writes fail, unacknowledged, like any failed batch; reads still queued fail alike).
+                await stopped.WaitAsync(StopWait, CancellationToken.None);
             }
             catch (TimeoutException)
             {
                 await _abort.CancelAsync();
-                await _flusher;
+                await stopped;
             }
         }
     }
@@ -407,7 +367,7 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
     }
 
     /// <summary>A row's key columns as $1..$6: id hash, N0, N1, type hash, type, key extension.</summary>
-    private static void AddRowKey(NpgsqlCommand command, LockRowKey row)
+    internal static void AddRowKey(NpgsqlCommand command, LockRowKey row)
     {
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = row.GrainIdHash });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.N0 });
@@ -417,7 +377,7 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)row.KeyExtension ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
     }
 
-    private static void InterlockedMax(ref long target, long value)
+    internal static void InterlockedMax(ref long target, long value)
     {
         var seen = Interlocked.Read(ref target);
         while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var was && was != seen)

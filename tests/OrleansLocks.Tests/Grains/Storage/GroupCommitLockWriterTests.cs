@@ -346,6 +346,92 @@ public sealed class GroupCommitLockWriterTests
         Assert.All(results.Skip(50), r => Assert.Equal((null, null), r));
     }
 
+    [Fact]
+    public async Task ReadsQueuedBehindAStatementInFlight_GoOutTogether_AndEachGetsItsOwnRow()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+
+        // A pool of 2 with one batch connection leaves one read statement in flight at a time.
+        var pool = new NpgsqlConnectionStringBuilder(database) { MaxPoolSize = 2 }.ConnectionString;
+        await using var writer = new GroupCommitLockWriter(OrleansLocksSiloBuilderExtensions.TunedForLocks(pool), serviceId, 256, NullLogger.Instance);
+        await using var otherService = NewWriter(database, serviceId + "-other");
+        var stored = Enumerable.Range(0, 20).Select(i => Row(serviceId, $"together:{i}")).ToArray();
+        var cleared = Row(serviceId, "together:cleared");
+        var missing = Row(serviceId, "together:missing");
+        var elsewhere = Row(serviceId + "-other", "together:missing");
+        await SeedAsync(writer, [.. stored, cleared]);
+        for (var i = 0; i < stored.Length; i++)
+        {
+            Assert.Equal(2, await writer.WriteAsync(stored[i], 1, Payload($"row{i}")));
+        }
+
+        Assert.Equal(2, await writer.WriteAsync(cleared, 1, null));
+        Assert.Equal(1, await otherService.WriteAsync(elsewhere, null, Payload("other service"))); // same key, another service
+        var statementsBefore = writer.Reader.Statements;
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        // The first read goes out alone and waits on the table; the rest queue behind it.
+        var first = ReadAsync(writer, stored[0]);
+        await WaitUntilBlockedAsync(database);
+        var rest = stored.Skip(1).Append(cleared).Append(missing).Append(stored[3]).Select(row => ReadAsync(writer, row)).ToArray();
+        await transaction.RollbackAsync();
+
+        Assert.Equal((Text("row0"), 2), await first);
+        var results = await Task.WhenAll(rest);
+        for (var i = 1; i < stored.Length; i++)
+        {
+            Assert.Equal((Text($"row{i}"), 2), results[i - 1]);
+        }
+
+        Assert.Equal((null, 2), results[^3]); // cleared: no payload, the row's version stays
+        Assert.Equal((null, null), results[^2]); // no row of this service (another service's row has the key)
+        Assert.Equal((Text("row3"), 2), results[^1]); // the same row twice in one statement
+        Assert.Equal(2, writer.Reader.Statements - statementsBefore);
+        Assert.Equal(rest.Length, writer.Reader.LargestBatch);
+    }
+
+    [Fact]
+    public async Task AReadStatementThatFails_FailsEachOfItsReads_AndLaterReadsWorkAgain()
+    {
+        var (database, serviceId) = await NewDatabaseAsync();
+        var pool = new NpgsqlConnectionStringBuilder(database) { MaxPoolSize = 2 }.ConnectionString;
+        await using var writer = new GroupCommitLockWriter(OrleansLocksSiloBuilderExtensions.TunedForLocks(pool), serviceId, 256, NullLogger.Instance);
+        var rows = Enumerable.Range(0, 10).Select(i => Row(serviceId, $"failing:{i}")).ToArray();
+        await SeedAsync(writer, rows);
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        // One read waits on the table; nine queue and go out together once it ends. That statement
+        // waits too, and its connection is cut: each of its nine reads fails with the error.
+        var first = ReadAsync(writer, rows[0]);
+        var reading = await WaitUntilBlockedAsync(database);
+        var batch = rows.Skip(1).Select(row => ReadAsync(writer, row)).ToArray();
+        await TerminateAsync(database, reading);
+        await Assert.ThrowsAnyAsync<Exception>(() => first);
+        var together = await WaitUntilBlockedAsync(database, except: reading);
+        await TerminateAsync(database, together);
+        foreach (var read in batch)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => read);
+        }
+
+        await transaction.RollbackAsync();
+        Assert.All(await Task.WhenAll(rows.Select(row => ReadAsync(writer, row))), r => Assert.Equal((Text("seed"), 1), r));
+    }
+
     private static byte[] Payload(string text) => Encoding.UTF8.GetBytes(Text(text));
 
     private static string Text(string token) => $"{{\"token\":\"{token}\"}}";
