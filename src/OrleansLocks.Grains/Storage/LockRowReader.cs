@@ -150,25 +150,8 @@ internal sealed class LockRowReader
     private async Task<(byte[]? Payload, int? Version)[]> ReadManyAsync(List<PendingRead> batch)
     {
         var count = batch.Count;
-        var idHashes = new int[count];
-        var n0 = new long[count];
-        var n1 = new long[count];
-        var typeHashes = new int[count];
-        var types = new string[count];
-        var extensions = new string?[count];
-        for (var i = 0; i < count; i++)
-        {
-            var row = batch[i].Row;
-            (idHashes[i], n0[i], n1[i], typeHashes[i], types[i], extensions[i]) = (row.GrainIdHash, row.N0, row.N1, row.GrainTypeHash, row.GrainType, row.KeyExtension);
-        }
-
         await using var command = _dataSource.CreateCommand(ReadManySql);
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = idHashes });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = n0 });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = n1 });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = typeHashes });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = extensions });
+        GroupCommitLockWriter.AddRowKeyArrays(command, batch.ConvertAll(read => read.Row));
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
 
         // A read whose row is not there stays (null, null).

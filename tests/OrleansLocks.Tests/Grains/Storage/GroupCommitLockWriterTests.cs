@@ -328,12 +328,7 @@ public sealed class GroupCommitLockWriterTests
         await SeedAsync(writer, rows.Take(50)); // half stored, half never written
 
         await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        var transaction = await LockTableAsync(connection);
 
         var reads = rows.Select(row => ReadAsync(writer, row)).ToArray();
         await WaitUntilBlockedAsync(database);
@@ -370,12 +365,7 @@ public sealed class GroupCommitLockWriterTests
         var statementsBefore = writer.Reader.Statements;
 
         await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        var transaction = await LockTableAsync(connection);
 
         // The first read goes out alone and waits on the table; the rest queue behind it.
         var first = ReadAsync(writer, stored[0]);
@@ -407,12 +397,7 @@ public sealed class GroupCommitLockWriterTests
         await SeedAsync(writer, rows);
 
         await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        var transaction = await LockTableAsync(connection);
 
         // One read waits on the table; nine queue and go out together once it ends. That statement
         // waits too, and its connection is cut: each of its nine reads fails with the error.
@@ -430,6 +415,16 @@ public sealed class GroupCommitLockWriterTests
 
         await transaction.RollbackAsync();
         Assert.All(await Task.WhenAll(rows.Select(row => ReadAsync(writer, row))), r => Assert.Equal((Text("seed"), 1), r));
+    }
+
+    /// <summary>Opens <paramref name="connection"/> and locks the table in a transaction, so that every statement on it waits until that transaction ends.</summary>
+    private static async Task<NpgsqlTransaction> LockTableAsync(NpgsqlConnection connection)
+    {
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var lockTable = new NpgsqlCommand("LOCK TABLE OrleansStorage IN ACCESS EXCLUSIVE MODE", connection, transaction);
+        await lockTable.ExecuteNonQueryAsync();
+        return transaction;
     }
 
     private static byte[] Payload(string text) => Encoding.UTF8.GetBytes(Text(text));
