@@ -236,7 +236,8 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
     private async Task<bool> WokenHolderRefusedAsync(string worker, IEnumerable<int> actors, int refusedBefore)
     {
         var holding = actors.ToHashSet();
-        var ended = events.Count(e => e.Worker == worker && e.Kind == "end" && holding.Contains(e.Actor));
+        int Ended() => events.Count(e => e.Worker == worker && e.Kind == "end" && holding.Contains(e.Actor));
+        var ended = Ended();
         var deadline = Now() + (long)(options.LeaseTimeout * 2).TotalMilliseconds + 10_000;
         while (Now() < deadline)
         {
@@ -245,7 +246,7 @@ internal sealed class ChaosRun(ChaosOptions options, ChaosCluster cluster, Concu
                 return true;
             }
 
-            if (events.Count(e => e.Worker == worker && e.Kind == "end" && holding.Contains(e.Actor)) >= ended + holding.Count)
+            if (Ended() >= ended + holding.Count)
             {
                 // Each hold ended: a refused write would have been reported before its end.
                 return RefusedWrites(worker) > refusedBefore;

@@ -314,7 +314,7 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         }
 
         await using var command = _dataSource.CreateCommand(WriteSql);
-        AddRowKeyArrays(command, batch.ConvertAll(write => write.Row));
+        AddRowKeyArrays(command, batch, static write => write.Row);
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = expected });
         command.Parameters.Add(new NpgsqlParameter<byte[]?[]> { TypedValue = payloads });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ServiceId });
@@ -365,15 +365,28 @@ internal sealed class GroupCommitLockWriter : IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)row.KeyExtension ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
     }
 
-    /// <summary>Many rows' key columns as $1..$6, one array per column (the order of <see cref="AddRowKey"/>), one element per row.</summary>
-    internal static void AddRowKeyArrays(NpgsqlCommand command, IReadOnlyList<LockRowKey> rows)
+    /// <summary>Many rows' key columns as $1..$6, one array per column (the order of <see cref="AddRowKey"/>), one element per item.</summary>
+    internal static void AddRowKeyArrays<T>(NpgsqlCommand command, List<T> items, Func<T, LockRowKey> rowOf)
     {
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.GrainIdHash)] });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.N0)] });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.N1)] });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.GrainTypeHash)] });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.GrainType)] });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rows.Select(r => r.KeyExtension)] });
+        var count = items.Count;
+        var idHashes = new int[count];
+        var n0 = new long[count];
+        var n1 = new long[count];
+        var typeHashes = new int[count];
+        var types = new string[count];
+        var extensions = new string?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var row = rowOf(items[i]);
+            (idHashes[i], n0[i], n1[i], typeHashes[i], types[i], extensions[i]) = (row.GrainIdHash, row.N0, row.N1, row.GrainTypeHash, row.GrainType, row.KeyExtension);
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = idHashes });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = n0 });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = n1 });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = typeHashes });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = extensions });
     }
 
     internal static void InterlockedMax(ref long target, long value)

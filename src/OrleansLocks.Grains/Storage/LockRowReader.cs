@@ -20,7 +20,7 @@ namespace OrleansLocks.Grains.Storage;
 internal sealed class LockRowReader
 {
     // $1..$6 are a row's key columns in the order AddRowKey adds them; $7 is the service id.
-    internal const string ReadOneSql = """
+    private const string ReadOneSql = """
         SELECT PayloadBinary, Version FROM OrleansStorage
          WHERE GrainIdHash = $1 AND GrainIdN0 = $2 AND GrainIdN1 = $3 AND GrainTypeHash = $4
            AND GrainTypeString = $5 AND GrainIdExtensionString IS NOT DISTINCT FROM $6 AND ServiceId = $7
@@ -46,7 +46,6 @@ internal sealed class LockRowReader
     private readonly Channel<PendingRead> _queue = Channel.CreateUnbounded<PendingRead>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private long _statements;
-    private long _reads;
     private long _largestBatch;
 
     /// <param name="dataSource">The writer's data source (its pool serves both).</param>
@@ -64,9 +63,6 @@ internal sealed class LockRowReader
 
     /// <summary>How many read statements completed.</summary>
     public long Statements => Interlocked.Read(ref _statements);
-
-    /// <summary>How many reads those statements carried.</summary>
-    public long Reads => Interlocked.Read(ref _reads);
 
     /// <summary>The most reads one statement carried.</summary>
     public long LargestBatch => Interlocked.Read(ref _largestBatch);
@@ -122,7 +118,6 @@ internal sealed class LockRowReader
             _abort.ThrowIfCancellationRequested();
             var rows = batch.Count == 1 ? [await ReadOneAsync(batch[0].Row)] : await ReadManyAsync(batch);
             Interlocked.Increment(ref _statements);
-            Interlocked.Add(ref _reads, batch.Count);
             GroupCommitLockWriter.InterlockedMax(ref _largestBatch, batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -151,7 +146,7 @@ internal sealed class LockRowReader
     {
         var count = batch.Count;
         await using var command = _dataSource.CreateCommand(ReadManySql);
-        GroupCommitLockWriter.AddRowKeyArrays(command, batch.ConvertAll(read => read.Row));
+        GroupCommitLockWriter.AddRowKeyArrays(command, batch, static read => read.Row);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
 
         // A read whose row is not there stays (null, null).
